@@ -1,0 +1,180 @@
+import type { Statement } from 'better-sqlite3';
+import { decodeChunk, MAX_CHUNK_SAMPLES, SeriesState, type SampleColumns } from './encoding.js';
+import type { WalDatabase } from './database.js';
+import type { WalBatch, WalConsumer, WalPosition } from './wal.js';
+
+/** What a consumer needs of its WAL: segment bounds and the hooks for trouble. */
+export interface ConsumerHost {
+  readonly db: WalDatabase;
+  /** First and last chunk of a live segment, or undefined if it was truncated. */
+  segmentBounds(segment: number): { firstChunk: number; lastChunk: number } | undefined;
+  /** Live segments oldest first, for backlog sums. */
+  segmentList(): ReadonlyArray<{ firstChunk: number; lastChunk: number; samples: number }>;
+  /** Removes a segment whose chunk failed to decode (counted as corruption by the host). */
+  dropCorruptSegment(segment: number, problem: string): void;
+  /** Runs a write, freeing disk space and retrying once when the disk is full. */
+  write<T>(fn: () => T): T;
+}
+
+interface ChunkRow {
+  id: number;
+  segment: number;
+  samples: number;
+  bytes: number;
+  data: Buffer;
+}
+
+function comparePositions(a: WalPosition, b: WalPosition): number {
+  return a.chunk - b.chunk || a.offset - b.offset;
+}
+
+function allocColumns(n: number): SampleColumns {
+  return { refs: new Uint32Array(n), timestamps: new Float64Array(n), values: new Float64Array(n) };
+}
+
+/**
+ * Reads the WAL oldest first for one endpoint. It decodes one chunk at a time into a fixed buffer
+ * and copies the requested slice out, so memory is two chunk-sized buffers whatever the backlog.
+ * Chunks of a segment decode in order (each depends on the previous one's series state); a reader
+ * that starts mid-segment (after a restart or `rewind`) replays the segment's earlier chunks.
+ */
+export class SqliteWalConsumer implements WalConsumer {
+  private readonly state = new SeriesState();
+  private stateSegment = -1;
+  private stateChunk = -1;
+  private readonly decoded = allocColumns(MAX_CHUNK_SAMPLES);
+  private decodedCount = 0;
+  private decodedRow: Omit<ChunkRow, 'data'> | null = null;
+  private out: SampleColumns = allocColumns(0);
+  private readPos: WalPosition;
+  private ackedPos: WalPosition;
+  private readonly nextChunk: Statement<[number], ChunkRow>;
+  private readonly chunkRange: Statement<[number, number], ChunkRow>;
+  private readonly saveCursor: Statement<[string, number, number]>;
+  private readonly sumFrom: Statement<[number, number], { n: number | null }>;
+  private readonly minTsFrom: Statement<[number], { min_ts: number }>;
+
+  constructor(private readonly host: ConsumerHost, readonly name: string, start: WalPosition) {
+    const db = host.db;
+    this.nextChunk = db.prepare('SELECT id, segment, samples, length(data) AS bytes, data FROM chunks WHERE id >= ? ORDER BY id LIMIT 1');
+    this.chunkRange = db.prepare('SELECT id, segment, samples, length(data) AS bytes, data FROM chunks WHERE id >= ? AND id < ? ORDER BY id');
+    this.saveCursor = db.prepare('INSERT INTO cursors (name, chunk, offset) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET chunk = excluded.chunk, offset = excluded.offset');
+    this.sumFrom = db.prepare('SELECT sum(samples) AS n FROM chunks WHERE id >= ? AND id <= ?');
+    this.minTsFrom = db.prepare('SELECT min_ts FROM chunks WHERE id >= ? ORDER BY id LIMIT 1');
+    this.readPos = start;
+    this.ackedPos = start;
+  }
+
+  read(maxSamples: number, maxBytes = Number.POSITIVE_INFINITY): WalBatch | null {
+    if (maxSamples < 1) throw new Error('maxSamples must be at least 1');
+    if (this.out.refs.length < maxSamples) this.out = allocColumns(Math.min(maxSamples, 1 << 20));
+    const limit = Math.min(maxSamples, this.out.refs.length);
+    const start = this.readPos;
+    let n = 0;
+    let bytes = 0;
+    while (n < limit && bytes < maxBytes) {
+      const row = this.ensureDecoded();
+      if (row === null) break;
+      const take = Math.min(this.decodedCount - this.readPos.offset, limit - n);
+      const from = this.readPos.offset;
+      this.out.refs.set(this.decoded.refs.subarray(from, from + take), n);
+      this.out.timestamps.set(this.decoded.timestamps.subarray(from, from + take), n);
+      this.out.values.set(this.decoded.values.subarray(from, from + take), n);
+      n += take;
+      bytes += (row.bytes * take) / row.samples;
+      const offset = from + take;
+      // A finished chunk is written as the start of the next id, so positions compare by chunk.
+      this.readPos = offset >= this.decodedCount ? { chunk: row.id + 1, offset: 0 } : { chunk: row.id, offset };
+    }
+    if (n === 0) return null;
+    return {
+      count: n,
+      refs: this.out.refs.subarray(0, n),
+      timestamps: this.out.timestamps.subarray(0, n),
+      values: this.out.values.subarray(0, n),
+      start,
+      end: this.readPos,
+    };
+  }
+
+  ack(position: WalPosition): void {
+    if (comparePositions(position, this.ackedPos) <= 0) return;
+    if (comparePositions(position, this.readPos) > 0) throw new Error(`ack of ${position.chunk}:${position.offset} beyond what ${this.name} has read`);
+    this.host.write(() => this.saveCursor.run(this.name, position.chunk, position.offset));
+    this.ackedPos = position;
+  }
+
+  acked(): WalPosition {
+    return this.ackedPos;
+  }
+
+  rewind(): void {
+    this.readPos = this.ackedPos;
+    this.stateSegment = -1;
+    this.decodedRow = null;
+  }
+
+  backlog(): { samples: number; oldestTimestampMs: number | null } {
+    const from = this.ackedPos;
+    let samples = 0;
+    for (const seg of this.host.segmentList()) {
+      if (seg.lastChunk < from.chunk) continue;
+      if (seg.firstChunk >= from.chunk) samples += seg.samples;
+      else samples += (this.sumFrom.get(from.chunk, seg.lastChunk)?.n ?? 0) - from.offset;
+    }
+    if (samples <= 0) return { samples: 0, oldestTimestampMs: null };
+    return { samples, oldestTimestampMs: this.minTsFrom.get(from.chunk)?.min_ts ?? null };
+  }
+
+  /** Makes sure the chunk at the read position is decoded; null when nothing more is committed. */
+  private ensureDecoded(): Omit<ChunkRow, 'data'> | null {
+    for (;;) {
+      if (this.decodedRow !== null && this.decodedRow.id === this.readPos.chunk) return this.decodedRow;
+      const row = this.nextChunk.get(this.readPos.chunk);
+      if (row === undefined) return null;
+      if (row.id !== this.readPos.chunk) this.readPos = { chunk: row.id, offset: 0 };
+      try {
+        this.prepareState(row);
+        this.decodedCount = decodeChunk(row.data, this.state, this.decoded);
+        this.stateChunk = row.id;
+      } catch (error) {
+        this.skipCorruptSegment(row, error);
+        continue;
+      }
+      if (this.decodedCount !== row.samples) {
+        this.skipCorruptSegment(row, new Error(`chunk ${row.id} holds ${this.decodedCount} samples, its row says ${row.samples}`));
+        continue;
+      }
+      this.decodedRow = { id: row.id, segment: row.segment, samples: row.samples, bytes: row.bytes };
+      if (this.readPos.offset >= this.decodedCount) {
+        this.readPos = { chunk: row.id + 1, offset: 0 };
+        continue;
+      }
+      return this.decodedRow;
+    }
+  }
+
+  /** Brings the series state to just before chunk `row`, replaying its segment when needed. */
+  private prepareState(row: ChunkRow): void {
+    if (row.segment === this.stateSegment && this.stateChunk < row.id) {
+      // Sequential read: every chunk between stateChunk and row.id belongs to another segment
+      // or does not exist, because a segment's chunks are contiguous in id order.
+      return;
+    }
+    this.state.reset();
+    this.stateSegment = row.segment;
+    this.stateChunk = -1;
+    const bounds = this.host.segmentBounds(row.segment);
+    if (bounds === undefined || bounds.firstChunk >= row.id) return;
+    const scratch = allocColumns(MAX_CHUNK_SAMPLES);
+    for (const earlier of this.chunkRange.iterate(bounds.firstChunk, row.id)) decodeChunk(earlier.data, this.state, scratch);
+  }
+
+  private skipCorruptSegment(row: ChunkRow, error: unknown): void {
+    const bounds = this.host.segmentBounds(row.segment);
+    this.host.dropCorruptSegment(row.segment, error instanceof Error ? error.message : String(error));
+    this.stateSegment = -1;
+    this.decodedRow = null;
+    this.readPos = { chunk: Math.max(bounds?.lastChunk ?? 0, row.id) + 1, offset: 0 };
+  }
+}

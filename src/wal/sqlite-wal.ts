@@ -1,0 +1,438 @@
+/**
+ * The durable write-ahead log: one SQLite database (`wal.db`) in the data directory.
+ *
+ * Schema. `series` maps a ref to its label set (stored once) and the last segment that wrote it.
+ * `segments` are spans of commits; a segment closes after OUTPOST_WAL_SEGMENT_DURATION or once
+ * it holds an eighth of the disk budget (so truncation frees the budget in steps of at most
+ * 12.5%, even when a small budget fills in seconds), and a new one starts at every open.
+ * `chunks` hold the samples of one commit each (≤ 65,536 samples, format in encoding.ts: about 1-3
+ * bytes a sample), in id order within their segment. `cursors` hold each endpoint's acked
+ * position (chunk id, sample offset).
+ *
+ * Commits. Appends fill an in-memory batch; `commit()` encodes it and writes series rows, chunks
+ * and the segment row in one transaction (journal_mode=WAL, synchronous=FULL: one fsync, so a
+ * crash or power cut loses at most the batch not yet committed, and a torn transaction is simply
+ * absent after recovery). A commit that fails abandons its segment (the encoder's state moved on)
+ * and retries in a new one.
+ *
+ * Truncation, after each commit, removes whole segments oldest first: delivered (every active
+ * consumer's cursor is past it), past retention (last commit older than OUTPOST_WAL_RETENTION),
+ * or while the live pages exceed the budget. Undelivered samples dropped are counted by reason and
+ * logged with their time range. Freed pages go back to the filesystem through incremental vacuum
+ * and a journal-truncating checkpoint. The disk budget covers the database, its journal (capped
+ * by wal_autocheckpoint / journal_size_limit) and a small reserve file released when the disk is
+ * full so the deletes that make room can be journaled. Series no remaining segment wrote are
+ * collected.
+ *
+ * Recovery. A database that fails `quick_check` at open is moved aside and a fresh one started
+ * (database.ts); a chunk that fails to decode later drops its segment, counted as corruption.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Statement } from 'better-sqlite3';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { createThrottle, silentLogger, throttledWarn, type Logger } from '../lib/log.js';
+import type { Labels } from '../model/labels.js';
+import { SqliteWalConsumer, type ConsumerHost } from './consumer.js';
+import { openWalDatabase, type WalDatabase } from './database.js';
+import { fileSize, isDiskFull, SpaceReserve } from './disk.js';
+import { encodeChunk, MAX_CHUNK_SAMPLES, SeriesState } from './encoding.js';
+import { PendingBatch } from './pending-batch.js';
+import { SeriesRegistry } from './series-registry.js';
+import type { DropReason, Wal, WalConsumer, WalPosition, WalStats } from './wal.js';
+
+/** Hooks through which the WAL reports what it counts (bound to own metrics by the runtime). */
+export interface WalCounters {
+  samplesAppended(n: number): void;
+  samplesDropped(reason: DropReason, n: number): void;
+  seriesDropped(reason: 'limit'): void;
+}
+
+/** Settings of `openSqliteWal`; the durations and sizes come from OUTPOST_WAL_*. */
+export interface SqliteWalOptions {
+  dir: string;
+  segmentDurationMs: number;
+  retentionMs: number;
+  maxBytes: number;
+  maxSeries: number;
+  clock?: Clock;
+  log?: Logger;
+  counters?: WalCounters;
+}
+
+interface Segment {
+  id: number;
+  startedMs: number;
+  lastCommitMs: number;
+  firstChunk: number;
+  lastChunk: number;
+  samples: number;
+  bytes: number;
+  minTs: number;
+  maxTs: number;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+// Samples held in memory while commits fail (full disk): 500k samples are ~10 MiB, a few minutes
+// of a large gateway; beyond that new samples are dropped and counted rather than risk the OOM killer.
+const MAX_PENDING_SAMPLES = 500_000;
+const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+
+const noCounters: WalCounters = { samplesAppended() {}, samplesDropped() {}, seriesDropped() {} };
+
+/** The file name of the WAL database inside the data directory. */
+export const WAL_FILE = 'wal.db';
+
+/** Opens the WAL in `options.dir` (created if missing). Throws when the directory is unusable. */
+export function openSqliteWal(options: SqliteWalOptions): Wal {
+  return new SqliteWal(options);
+}
+
+class SqliteWal implements Wal {
+  private readonly db: WalDatabase;
+  private readonly path: string;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly counters: WalCounters;
+  private readonly throttle = createThrottle(60_000);
+  private readonly registry: SeriesRegistry;
+  private readonly pending = new PendingBatch();
+  private readonly writerState = new SeriesState();
+  private readonly reserve: SpaceReserve;
+  private readonly segments: Segment[] = [];
+  private readonly consumers = new Map<string, SqliteWalConsumer>();
+  private readonly callbacks: Array<() => void> = [];
+  private readonly journalBytes: number;
+  private readonly liveBytesLimit: number;
+  private readonly segmentMaxBytes: number;
+  private readonly consumerHost: ConsumerHost;
+  private current: Segment | null = null;
+  private nextSegmentId: number;
+  private appended = 0;
+  private readonly dropped: Record<DropReason, number> = { retention: 0, disk_budget: 0, corruption: 0 };
+  private closed = false;
+  private readonly stmt: {
+    insertSegment: Statement<[number, number, number, number, number, number, number, number, number]>;
+    updateSegment: Statement<[number, number, number, number, number, number, number]>;
+    upsertSeries: Statement<[number, string, number]>;
+    insertChunk: Statement<[number, number, number, number, Buffer]>;
+    setNextRef: Statement<[number]>;
+    deleteChunks: Statement<[number, number]>;
+    deleteSegment: Statement<[number]>;
+    collectSeries: Statement<[number]>;
+    sumFrom: Statement<[number, number], { n: number | null; lo: number | null; hi: number | null }>;
+    cursor: Statement<[string], { chunk: number; offset: number }>;
+  };
+
+  constructor(private readonly options: SqliteWalOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = (options.log ?? silentLogger).child({ component: 'wal' });
+    this.counters = options.counters ?? noCounters;
+    // The journal may grow to 1/16 of the budget (at most 4 MiB: enough to batch checkpoints,
+    // which rewrite every page once more) before a checkpoint folds it into the database.
+    this.journalBytes = clamp(Math.floor(options.maxBytes / 16), 64 * KiB, 4 * MiB);
+    const reserveBytes = clamp(Math.floor(options.maxBytes / 32), 32 * KiB, MiB);
+    // Live pages may use what is left after the journal (twice: a big commit can overshoot a
+    // checkpoint), the reserve, and 64 KiB for the shared-memory index and filesystem slack.
+    this.liveBytesLimit = options.maxBytes - 2 * this.journalBytes - reserveBytes - 64 * KiB;
+    this.segmentMaxBytes = Math.floor(options.maxBytes / 8);
+    mkdirSync(options.dir, { recursive: true });
+    this.path = join(options.dir, WAL_FILE);
+    const { db, recovery } = openWalDatabase(this.path, { journalBytes: this.journalBytes }, this.log);
+    this.db = db;
+    if (recovery) this.countDrop('corruption', recovery.lostSamples);
+    this.reserve = new SpaceReserve(join(options.dir, 'wal.reserve'), reserveBytes);
+    this.stmt = {
+      insertSegment: db.prepare('INSERT INTO segments (id, started_ms, last_commit_ms, first_chunk, last_chunk, samples, bytes, min_ts, max_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      updateSegment: db.prepare('UPDATE segments SET last_commit_ms = ?, last_chunk = ?, samples = ?, bytes = ?, min_ts = ?, max_ts = ? WHERE id = ?'),
+      upsertSeries: db.prepare('INSERT INTO series (ref, labels, last_segment) VALUES (?, ?, ?) ON CONFLICT (ref) DO UPDATE SET last_segment = excluded.last_segment'),
+      insertChunk: db.prepare('INSERT INTO chunks (segment, samples, min_ts, max_ts, data) VALUES (?, ?, ?, ?, ?)'),
+      setNextRef: db.prepare("UPDATE meta SET value = ? WHERE key = 'next_ref'"),
+      deleteChunks: db.prepare('DELETE FROM chunks WHERE id BETWEEN ? AND ?'),
+      deleteSegment: db.prepare('DELETE FROM segments WHERE id = ?'),
+      collectSeries: db.prepare('DELETE FROM series WHERE last_segment < ?'),
+      sumFrom: db.prepare('SELECT sum(samples) AS n, min(min_ts) AS lo, max(max_ts) AS hi FROM chunks WHERE id >= ? AND id <= ?'),
+      cursor: db.prepare('SELECT chunk, offset FROM cursors WHERE name = ?'),
+    };
+    for (const row of db.prepare('SELECT * FROM segments ORDER BY id').iterate() as Iterable<Record<string, number>>) {
+      this.segments.push({
+        id: row.id!, startedMs: row.started_ms!, lastCommitMs: row.last_commit_ms!, firstChunk: row.first_chunk!,
+        lastChunk: row.last_chunk!, samples: row.samples!, bytes: row.bytes!, minTs: row.min_ts!, maxTs: row.max_ts!,
+      });
+    }
+    const maxSeg = db.prepare('SELECT max(last_segment) AS s FROM series').get() as { s: number | null };
+    this.nextSegmentId = Math.max(maxSeg.s ?? 0, this.segments.at(-1)?.id ?? 0) + 1;
+    this.registry = new SeriesRegistry(db, options.maxSeries);
+    this.consumerHost = this.createConsumerHost();
+    this.reserve.ensure();
+    this.log.info({ path: this.path, segments: this.segments.length, series: this.registry.size }, 'WAL opened');
+  }
+
+  seriesRef(labels: Labels): number {
+    return this.checkRef(this.registry.refForLabels(labels));
+  }
+
+  seriesRefByKey(key: string): number {
+    return this.checkRef(this.registry.refFor(key));
+  }
+
+  private checkRef(ref: number): number {
+    if (ref === 0) this.counters.seriesDropped('limit');
+    return ref;
+  }
+
+  append(ref: number, timestampMs: number, value: number): void {
+    if (!this.registry.has(ref)) throw new Error(`append to unknown series ref ${ref}`);
+    if (this.pending.count >= MAX_PENDING_SAMPLES) {
+      this.countDrop('disk_budget', 1);
+      return;
+    }
+    this.pending.push(ref, Math.round(timestampMs), value);
+  }
+
+  afterCommit(fn: () => void): void {
+    this.callbacks.push(fn);
+  }
+
+  commit(): { committed: number; error?: Error } {
+    if (this.closed) throw new Error('commit on a closed WAL');
+    const count = this.pending.count;
+    if (count > 0) {
+      const error = this.tryWriteBatch();
+      if (error) return { committed: 0, error };
+      this.appended += count;
+      this.counters.samplesAppended(count);
+      this.pending.clear();
+    }
+    for (const fn of this.callbacks.splice(0)) fn();
+    this.truncate();
+    return { committed: count };
+  }
+
+  private tryWriteBatch(): Error | undefined {
+    try {
+      this.writeBatch();
+      return undefined;
+    } catch (error) {
+      this.current = null;
+      if (!isDiskFull(error)) {
+        this.log.error({ err: error }, 'WAL commit failed; the batch stays pending');
+        return error as Error;
+      }
+    }
+    this.log.warn('disk full during commit; freeing the oldest segment and retrying');
+    try {
+      this.freeSpaceOnFullDisk();
+      this.writeBatch();
+      this.reserve.ensure();
+      return undefined;
+    } catch (error) {
+      this.current = null;
+      throttledWarn(this.log, this.throttle, 'commit-failed', { err: error, pending: this.pending.count }, 'WAL commit failed again; the batch stays pending');
+      return error as Error;
+    }
+  }
+
+  private writeBatch(): void {
+    const now = this.clock.now();
+    const cur = this.current;
+    const rolling = cur === null || now - cur.startedMs >= this.options.segmentDurationMs || cur.bytes >= this.segmentMaxBytes;
+    const seg: Segment = rolling
+      ? { id: this.nextSegmentId++, startedMs: now, lastCommitMs: now, firstChunk: 0, lastChunk: 0, samples: 0, bytes: 0, minTs: Infinity, maxTs: -Infinity }
+      : { ...cur };
+    if (rolling) this.writerState.reset();
+    const p = this.pending;
+    const touched: number[] = [];
+    for (let i = 0; i < p.count; i++) {
+      const ref = p.refs[i]!;
+      if (this.registry.touch(ref, seg.id)) touched.push(ref);
+    }
+    const chunks: Array<{ data: Buffer; samples: number; minTs: number; maxTs: number }> = [];
+    for (let start = 0; start < p.count; start += MAX_CHUNK_SAMPLES) {
+      const end = Math.min(p.count, start + MAX_CHUNK_SAMPLES);
+      let minTs = Infinity;
+      let maxTs = -Infinity;
+      for (let i = start; i < end; i++) {
+        const ts = p.timestamps[i]!;
+        if (ts < minTs) minTs = ts;
+        if (ts > maxTs) maxTs = ts;
+      }
+      chunks.push({ data: encodeChunk(p, start, end, this.writerState), samples: end - start, minTs, maxTs });
+    }
+    this.db.transaction(() => {
+      for (const ref of touched) this.stmt.upsertSeries.run(ref, this.registry.key(ref), seg.id);
+      for (const chunk of chunks) {
+        const id = Number(this.stmt.insertChunk.run(seg.id, chunk.samples, chunk.minTs, chunk.maxTs, chunk.data).lastInsertRowid);
+        if (seg.samples === 0) seg.firstChunk = id;
+        seg.lastChunk = id;
+        seg.samples += chunk.samples;
+        seg.bytes += chunk.data.length;
+        seg.minTs = Math.min(seg.minTs, chunk.minTs);
+        seg.maxTs = Math.max(seg.maxTs, chunk.maxTs);
+      }
+      seg.lastCommitMs = now;
+      if (rolling) this.stmt.insertSegment.run(seg.id, seg.startedMs, now, seg.firstChunk, seg.lastChunk, seg.samples, seg.bytes, seg.minTs, seg.maxTs);
+      else this.stmt.updateSegment.run(now, seg.lastChunk, seg.samples, seg.bytes, seg.minTs, seg.maxTs, seg.id);
+      this.stmt.setNextRef.run(this.registry.peekNextRef());
+    })();
+    if (rolling) {
+      this.segments.push(seg);
+    } else {
+      Object.assign(cur!, seg);
+    }
+    this.current = rolling ? seg : cur;
+  }
+
+  truncate(): void {
+    const now = this.clock.now();
+    let removed = 0;
+    try {
+      while (this.segments.length > 0) {
+        const seg = this.segments[0]!;
+        const isCurrent = seg === this.current;
+        if (!isCurrent && this.isDelivered(seg)) this.removeSegment(seg, null);
+        else if (now - seg.lastCommitMs > this.options.retentionMs) this.removeSegment(seg, 'retention');
+        else if (!isCurrent && this.liveBytes() > this.liveBytesLimit) this.removeSegment(seg, 'disk_budget');
+        else break;
+        removed++;
+      }
+      if (removed > 0) this.reclaim();
+    } catch (error) {
+      throttledWarn(this.log, this.throttle, 'truncate-failed', { err: error }, 'WAL truncation failed; it is retried after the next commit');
+    }
+  }
+
+  private isDelivered(seg: Segment): boolean {
+    if (this.consumers.size === 0) return false;
+    for (const c of this.consumers.values()) if (c.acked().chunk <= seg.lastChunk) return false;
+    return true;
+  }
+
+  private liveBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    return (pages - free) * pageSize;
+  }
+
+  /** Deletes a segment; `reason` null means delivered, otherwise undelivered samples are counted. */
+  private removeSegment(seg: Segment, reason: DropReason | null): void {
+    if (reason !== null) {
+      const from = this.slowestCursor();
+      const lost = from === null || from.chunk <= seg.firstChunk
+        ? { n: seg.samples, lo: seg.minTs, hi: seg.maxTs }
+        : this.stmt.sumFrom.get(from.chunk, seg.lastChunk)!;
+      const samples = (lost.n ?? 0) - (from !== null && from.chunk > seg.firstChunk && from.chunk <= seg.lastChunk ? from.offset : 0);
+      if (samples > 0) {
+        this.countDrop(reason, samples);
+        this.log.warn({ reason, samples, segment: seg.id, from: new Date(lost.lo ?? seg.minTs).toISOString(), to: new Date(lost.hi ?? seg.maxTs).toISOString() }, 'dropped undelivered samples from the WAL');
+      }
+    }
+    this.db.transaction(() => {
+      if (seg.samples > 0) this.stmt.deleteChunks.run(seg.firstChunk, seg.lastChunk);
+      this.stmt.deleteSegment.run(seg.id);
+    })();
+    this.segments.splice(this.segments.indexOf(seg), 1);
+    if (seg === this.current) this.current = null;
+  }
+
+  private slowestCursor(): WalPosition | null {
+    let slowest: WalPosition | null = null;
+    for (const c of this.consumers.values()) {
+      const a = c.acked();
+      if (slowest === null || a.chunk < slowest.chunk || (a.chunk === slowest.chunk && a.offset < slowest.offset)) slowest = a;
+    }
+    return slowest;
+  }
+
+  /** Collects orphaned series and hands freed pages back to the filesystem. */
+  private reclaim(): void {
+    const oldest = this.segments[0]?.id ?? this.nextSegmentId;
+    this.registry.collect(oldest);
+    this.stmt.collectSeries.run(oldest);
+    this.db.pragma('incremental_vacuum');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  private freeSpaceOnFullDisk(): void {
+    this.reserve.release();
+    const victim = this.segments.find((s) => s !== this.current) ?? this.segments[0];
+    if (victim) this.removeSegment(victim, 'disk_budget');
+    this.reclaim();
+  }
+
+  private countDrop(reason: DropReason, samples: number): void {
+    if (samples <= 0) return;
+    this.dropped[reason] += samples;
+    this.counters.samplesDropped(reason, samples);
+  }
+
+  consumer(name: string): WalConsumer {
+    let c = this.consumers.get(name);
+    if (c === undefined) {
+      const saved = this.stmt.cursor.get(name);
+      c = new SqliteWalConsumer(this.consumerHost, name, saved ?? { chunk: 0, offset: 0 });
+      this.consumers.set(name, c);
+    }
+    return c;
+  }
+
+  private createConsumerHost(): ConsumerHost {
+    return {
+      db: this.db,
+      segmentBounds: (id) => this.segments.find((s) => s.id === id),
+      segmentList: () => this.segments,
+      dropCorruptSegment: (id, problem) => {
+        const seg = this.segments.find((s) => s.id === id);
+        this.log.error({ segment: id, problem }, 'WAL chunk failed to decode; dropping its segment');
+        if (seg) this.write(() => this.removeSegment(seg, 'corruption'));
+      },
+      write: (fn) => this.write(fn),
+    };
+  }
+
+  /** Runs a write; on a full disk frees space once and retries. */
+  private write<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+      this.freeSpaceOnFullDisk();
+      return fn();
+    }
+  }
+
+  labels(ref: number): Labels | undefined {
+    return this.registry.labels(ref);
+  }
+
+  stats(): WalStats {
+    let oldest: number | null = null;
+    if (this.consumers.size === 0) oldest = this.segments[0]?.minTs ?? null;
+    for (const c of this.consumers.values()) {
+      const t = c.backlog().oldestTimestampMs;
+      if (t !== null && (oldest === null || t < oldest)) oldest = t;
+    }
+    return {
+      segments: this.segments.length,
+      bytes: fileSize(this.path) + fileSize(this.path + '-wal'),
+      pendingSamples: this.pending.count,
+      series: this.registry.size,
+      samplesAppended: this.appended,
+      dropped: { ...this.dropped },
+      oldestUndeliveredTimestampMs: oldest,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.commit();
+    } finally {
+      this.closed = true;
+      this.db.close();
+      this.log.info('WAL closed');
+    }
+  }
+}

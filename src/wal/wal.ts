@@ -1,0 +1,98 @@
+import type { Labels } from '../model/labels.js';
+import type { SampleColumns } from './encoding.js';
+
+/** Why undelivered samples left the WAL (the `reason` label of outpost_wal_samples_dropped_total). */
+export type DropReason = 'retention' | 'disk_budget' | 'corruption';
+
+/**
+ * The inputs' side of the WAL. Synchronous and never blocked by the network: samples go into an
+ * in-memory batch that the next `commit()` makes durable.
+ */
+export interface WalAppender {
+  /**
+   * Returns the ref of a label set (sorted, valid: see `normalizeLabels`), creating the series
+   * if needed. Returns 0 when the series would exceed the cardinality cap; such samples must be
+   * skipped (they are counted by the WAL). A ref is valid until the next `commit()` (which may
+   * collect idle series): resolve it again on each collection tick instead of caching it.
+   */
+  seriesRef(labels: Labels): number;
+  /** Same as `seriesRef`, for a caller that already holds the series key (`labelsKey`). */
+  seriesRefByKey(key: string, labels: () => Labels): number;
+  /** Adds one sample to the pending batch. `ref` must come from `seriesRef`. */
+  append(ref: number, timestampMs: number, value: number): void;
+  /** Runs `fn` once the samples appended so far are durable (after the next successful commit). */
+  afterCommit(fn: () => void): void;
+}
+
+/** A position in the WAL: sample `offset` of chunk `chunk`. Positions order by (chunk, offset). */
+export interface WalPosition {
+  readonly chunk: number;
+  readonly offset: number;
+}
+
+/**
+ * Samples read by a consumer. The columns are views valid only until the consumer's next
+ * `read()`; `end` is the position to `ack` once they are delivered.
+ */
+export interface WalBatch extends SampleColumns {
+  readonly count: number;
+  readonly start: WalPosition;
+  readonly end: WalPosition;
+}
+
+/**
+ * One endpoint's reader, with a durable cursor. Reads go oldest first from an in-memory read
+ * position (starting at the durable cursor); only `ack` moves the durable cursor.
+ */
+export interface WalConsumer {
+  readonly name: string;
+  /**
+   * Reads up to `maxSamples` committed samples, stopping early once the chunks read hold about
+   * `maxBytes` stored bytes (at least one sample is returned when any is available). Returns
+   * null when the consumer has read everything committed. Never holds more than one decoded
+   * chunk in memory.
+   */
+  read(maxSamples: number, maxBytes?: number): WalBatch | null;
+  /** Durably moves the cursor to `position` (fsync'd before returning). */
+  ack(position: WalPosition): void;
+  /** The durable cursor. */
+  acked(): WalPosition;
+  /** Moves the read position back to the durable cursor (to re-read unacknowledged data). */
+  rewind(): void;
+  /** Committed samples not yet acknowledged, and the commit time of the oldest of them. */
+  backlog(): { samples: number; oldestTimestampMs: number | null };
+}
+
+/** Size and shape of the WAL, for metrics and the status page. */
+export interface WalStats {
+  segments: number;
+  /** Bytes the WAL occupies on disk (database and its journal). */
+  bytes: number;
+  /** Samples in memory waiting for the next commit. */
+  pendingSamples: number;
+  series: number;
+  samplesAppended: number;
+  dropped: Record<DropReason, number>;
+  /** Smallest sample timestamp not yet delivered to every consumer, or null. */
+  oldestUndeliveredTimestampMs: number | null;
+}
+
+/** The WAL as the runtime sees it. `close()` is idempotent. */
+export interface Wal extends WalAppender {
+  /**
+   * Writes the pending batch in one transaction (one fsync) and then truncates what is due.
+   * Returns the number of samples made durable. On a full disk it frees the oldest segment and
+   * retries; if that still fails the batch stays pending for the next call and the error is
+   * returned, never thrown.
+   */
+  commit(): { committed: number; error?: Error };
+  /** Truncates segments delivered to every consumer, past retention, or over the disk budget. */
+  truncate(): void;
+  /** The reader of endpoint `name`, created at the oldest retained data if new. */
+  consumer(name: string): WalConsumer;
+  /** Labels of a series ref, or undefined if the series was collected. */
+  labels(ref: number): Labels | undefined;
+  stats(): WalStats;
+  /** Commits what is pending and closes the database. */
+  close(): void;
+}
