@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../lib/log.js';
@@ -50,8 +50,8 @@ export function openWalDatabase(path: string, limits: DatabaseLimits, log: Logge
   } catch (error) {
     if (!isCorruption(error)) throw new Error('cannot open WAL at ' + path, { cause: error });
     const problem = error instanceof Error ? error.message : String(error);
-    const lostSamples = countSamplesBestEffort(path);
     const asidePath = moveAside(path);
+    const lostSamples = countSamplesBestEffort(asidePath);
     log.error({ path, asidePath, problem, lostSamples }, 'WAL database failed its check at open; moved it aside and started a fresh one');
     return { db: openChecked(path, limits), recovery: { asidePath, lostSamples, problem } };
   }
@@ -92,17 +92,38 @@ function isCorruption(error: unknown): boolean {
   return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'));
 }
 
+/**
+ * Reads how many samples the damaged file's segments table lists. A file cut short fails every
+ * query while its header claims the old length, so the second try sets the header's page count
+ * to what the file really holds (bytes 28-31; a change only to the copy kept aside).
+ */
 function countSamplesBestEffort(path: string): number {
-  try {
+  const count = (): number => {
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
-      const row = db.prepare('SELECT coalesce(sum(samples), 0) AS n FROM segments').get() as { n: number };
-      return row.n;
+      return (db.prepare('SELECT coalesce(sum(samples), 0) AS n FROM segments').get() as { n: number }).n;
     } finally {
       db.close();
     }
+  };
+  try {
+    return count();
   } catch {
-    return 0;
+    try {
+      const header = Buffer.alloc(4);
+      const fd = openSync(path, 'r+');
+      try {
+        readSync(fd, header, 0, 2, 16);
+        const pageSize = header.readUInt16BE(0) === 1 ? 65536 : header.readUInt16BE(0);
+        header.writeUInt32BE(Math.floor(fstatSync(fd).size / pageSize));
+        writeSync(fd, header, 0, 4, 28);
+      } finally {
+        closeSync(fd);
+      }
+      return count();
+    } catch {
+      return 0;
+    }
   }
 }
 

@@ -20,7 +20,7 @@ export function isDiskFull(error: unknown): boolean {
  * to journal the deletes that free real space (a delete in WAL mode needs to write first).
  */
 export class SpaceReserve {
-  constructor(private readonly path: string, private readonly bytes: number) {}
+  constructor(readonly path: string, private readonly bytes: number) {}
 
   /** Creates the reserve if it is missing; false (and no partial file) when there is no room. */
   ensure(): boolean {

@@ -75,11 +75,11 @@ export class SeriesRegistry {
     return this.nextRef;
   }
 
-  /** Forgets series last written before `oldestSegment`; returns the refs collected. */
-  collect(oldestSegment: number): number {
+  /** Forgets series last written before `oldestSegment` unless `keep(ref)`; returns how many. */
+  collect(oldestSegment: number, keep: (ref: number) => boolean): number {
     let collected = 0;
     for (const [ref, key] of this.keysByRef) {
-      if (this.lastSegment[ref]! < oldestSegment) {
+      if (this.lastSegment[ref]! < oldestSegment && !keep(ref)) {
         this.keysByRef.delete(ref);
         this.refsByKey.delete(key);
         collected++;

@@ -35,6 +35,7 @@ import { createThrottle, silentLogger, throttledWarn, type Logger } from '../lib
 import type { Labels } from '../model/labels.js';
 import { SqliteWalConsumer, type ConsumerHost } from './consumer.js';
 import { openWalDatabase, type WalDatabase } from './database.js';
+import { DiskBudget, type BudgetLimits } from './disk-budget.js';
 import { fileSize, isDiskFull, SpaceReserve } from './disk.js';
 import { encodeChunk, MAX_CHUNK_SAMPLES, SeriesState } from './encoding.js';
 import { PendingBatch } from './pending-batch.js';
@@ -72,12 +73,9 @@ interface Segment {
   maxTs: number;
 }
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
 // Samples held in memory while commits fail (full disk): 500k samples are ~10 MiB, a few minutes
 // of a large gateway; beyond that new samples are dropped and counted rather than risk the OOM killer.
 const MAX_PENDING_SAMPLES = 500_000;
-const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
 
 const noCounters: WalCounters = { samplesAppended() {}, samplesDropped() {}, seriesDropped() {} };
 
@@ -103,9 +101,8 @@ class SqliteWal implements Wal {
   private readonly segments: Segment[] = [];
   private readonly consumers = new Map<string, SqliteWalConsumer>();
   private readonly callbacks: Array<() => void> = [];
-  private readonly journalBytes: number;
-  private readonly liveBytesLimit: number;
-  private readonly segmentMaxBytes: number;
+  private readonly budget: DiskBudget;
+  private limits: BudgetLimits;
   private readonly consumerHost: ConsumerHost;
   private current: Segment | null = null;
   private nextSegmentId: number;
@@ -129,20 +126,14 @@ class SqliteWal implements Wal {
     this.clock = options.clock ?? systemClock;
     this.log = (options.log ?? silentLogger).child({ component: 'wal' });
     this.counters = options.counters ?? noCounters;
-    // The journal may grow to 1/16 of the budget (at most 4 MiB: enough to batch checkpoints,
-    // which rewrite every page once more) before a checkpoint folds it into the database.
-    this.journalBytes = clamp(Math.floor(options.maxBytes / 16), 64 * KiB, 4 * MiB);
-    const reserveBytes = clamp(Math.floor(options.maxBytes / 32), 32 * KiB, MiB);
-    // Live pages may use what is left after the journal (twice: a big commit can overshoot a
-    // checkpoint), the reserve, and 64 KiB for the shared-memory index and filesystem slack.
-    this.liveBytesLimit = options.maxBytes - 2 * this.journalBytes - reserveBytes - 64 * KiB;
-    this.segmentMaxBytes = Math.floor(options.maxBytes / 8);
     mkdirSync(options.dir, { recursive: true });
     this.path = join(options.dir, WAL_FILE);
-    const { db, recovery } = openWalDatabase(this.path, { journalBytes: this.journalBytes }, this.log);
+    this.budget = new DiskBudget(options.dir, options.maxBytes);
+    this.reserve = new SpaceReserve(join(options.dir, 'wal.reserve'), this.budget.reserveBytes);
+    this.limits = this.budget.limits(this.diskBytes());
+    const { db, recovery } = openWalDatabase(this.path, { journalBytes: this.limits.journalBytes }, this.log);
     this.db = db;
     if (recovery) this.countDrop('corruption', recovery.lostSamples);
-    this.reserve = new SpaceReserve(join(options.dir, 'wal.reserve'), reserveBytes);
     this.stmt = {
       insertSegment: db.prepare('INSERT INTO segments (id, started_ms, last_commit_ms, first_chunk, last_chunk, samples, bytes, min_ts, max_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       updateSegment: db.prepare('UPDATE segments SET last_commit_ms = ?, last_chunk = ?, samples = ?, bytes = ?, min_ts = ?, max_ts = ? WHERE id = ?'),
@@ -237,7 +228,7 @@ class SqliteWal implements Wal {
   private writeBatch(): void {
     const now = this.clock.now();
     const cur = this.current;
-    const rolling = cur === null || now - cur.startedMs >= this.options.segmentDurationMs || cur.bytes >= this.segmentMaxBytes;
+    const rolling = cur === null || now - cur.startedMs >= this.options.segmentDurationMs || cur.bytes >= this.limits.segmentMaxBytes;
     const seg: Segment = rolling
       ? { id: this.nextSegmentId++, startedMs: now, lastCommitMs: now, firstChunk: 0, lastChunk: 0, samples: 0, bytes: 0, minTs: Infinity, maxTs: -Infinity }
       : { ...cur };
@@ -288,12 +279,13 @@ class SqliteWal implements Wal {
     const now = this.clock.now();
     let removed = 0;
     try {
+      this.refreshLimits();
       while (this.segments.length > 0) {
         const seg = this.segments[0]!;
         const isCurrent = seg === this.current;
         if (!isCurrent && this.isDelivered(seg)) this.removeSegment(seg, null);
         else if (now - seg.lastCommitMs > this.options.retentionMs) this.removeSegment(seg, 'retention');
-        else if (!isCurrent && this.liveBytes() > this.liveBytesLimit) this.removeSegment(seg, 'disk_budget');
+        else if (!isCurrent && this.liveBytes() > this.limits.liveBytesLimit) this.removeSegment(seg, 'disk_budget');
         else break;
         removed++;
       }
@@ -301,6 +293,22 @@ class SqliteWal implements Wal {
     } catch (error) {
       throttledWarn(this.log, this.throttle, 'truncate-failed', { err: error }, 'WAL truncation failed; it is retried after the next commit');
     }
+  }
+
+  /** Re-reads the filesystem's free space; resizes the journal limit when the budget moved. */
+  private refreshLimits(): void {
+    const next = this.budget.limits(this.diskBytes());
+    if (next.journalBytes !== this.limits.journalBytes) {
+      const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+      this.db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(next.journalBytes / pageSize))}`);
+      this.db.pragma(`journal_size_limit = ${next.journalBytes}`);
+    }
+    this.limits = next;
+  }
+
+  /** Bytes the WAL's files occupy: database, journal, shared-memory index and reserve. */
+  private diskBytes(): number {
+    return fileSize(this.path) + fileSize(this.path + '-wal') + fileSize(this.path + '-shm') + fileSize(this.reserve.path);
   }
 
   private isDelivered(seg: Segment): boolean {
@@ -349,7 +357,9 @@ class SqliteWal implements Wal {
   /** Collects orphaned series and hands freed pages back to the filesystem. */
   private reclaim(): void {
     const oldest = this.segments[0]?.id ?? this.nextSegmentId;
-    this.registry.collect(oldest);
+    // Series of a batch still pending (a commit failed on a full disk) must survive collection.
+    const pending = new Set(this.pending.refs.subarray(0, this.pending.count));
+    this.registry.collect(oldest, (ref) => pending.has(ref));
     this.stmt.collectSeries.run(oldest);
     this.db.pragma('incremental_vacuum');
     this.db.pragma('wal_checkpoint(TRUNCATE)');

@@ -1,0 +1,378 @@
+/**
+ * Reads every OUTPOST_* variable once into a deeply frozen, typed `Config`. Nothing else in the
+ * program reads the environment. Bad values never stop the reading: every problem is gathered
+ * and returned together, each naming the variable, the value (secrets redacted) and a good
+ * example, so one `outpost check-config` run shows everything to fix.
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import {
+  formatDuration, parseBoolean, parseDuration, parseHeaders, parseInteger, parseLabels, parseList,
+  parseListenAddress, parseLogFormat, parseLogLevel, parseQos, parseRemoteWriteProtocol,
+  parseScrapeTarget, parseSize, parseUrl, type ParseResult, type ScrapeTarget,
+} from './parse.js';
+import { parseTopicTemplates } from './templates.js';
+import { REDACTED, redactHeaderText, redactUrls } from './redact.js';
+import type { ConfigError, ConfigResult, ConfigShape, DeepReadonly, RemoteWriteAuth } from './types.js';
+
+export { redactConfig } from './redact.js';
+export type { Config, ConfigError, ConfigResult, RemoteWriteAuth } from './types.js';
+
+/**
+ * Every variable outpost reads: its default as a user would write it ('' = unset) and a good
+ * example for error messages. Defaults go through the same parsers as user values.
+ */
+const VARIABLES = {
+  // Process
+  OUTPOST_HTTP_ADDRESS: { default: '127.0.0.1:9780', example: '0.0.0.0:9780' }, // loopback: the status API has no authentication
+  OUTPOST_LOG_LEVEL: { default: 'info', example: 'debug' },
+  OUTPOST_LOG_FORMAT: { default: 'json', example: 'pretty' },
+  OUTPOST_SHUTDOWN_TIMEOUT: { default: '10s', example: '30s' }, // Docker's stop grace period; data is safe in the WAL either way
+  // Storage
+  OUTPOST_DATA_DIR: { default: './data', example: '/var/lib/outpost' },
+  OUTPOST_WAL_SEGMENT_DURATION: { default: '15m', example: '30m' }, // 96 segments a day: space returns in small steps, per-segment cost stays negligible
+  OUTPOST_WAL_RETENTION: { default: '24h', example: '48h' }, // rides out a night-long uplink outage; Prometheus agent keeps only 2h
+  OUTPOST_WAL_MAX_BYTES: { default: '1GiB', example: '2GiB' }, // days of a busy gateway's samples, a small share of a 16 GB SD card
+  OUTPOST_WAL_COMMIT_INTERVAL: { default: '1s', example: '500ms' }, // a power cut loses at most 1s; one fsync a second spares the SD card
+  // Sending
+  OUTPOST_REMOTE_WRITE_URL: { default: '', example: 'https://prometheus.example.com/api/v1/write' },
+  OUTPOST_REMOTE_WRITE_PROTOCOL: { default: '1.0', example: '2.0' }, // 1.0: every remote-write receiver speaks it
+  OUTPOST_REMOTE_WRITE_USERNAME: { default: '', example: 'gateway01' },
+  OUTPOST_REMOTE_WRITE_PASSWORD: { default: '', example: '<password>' },
+  OUTPOST_REMOTE_WRITE_PASSWORD_FILE: { default: '', example: '/run/secrets/remote_write_password' },
+  OUTPOST_REMOTE_WRITE_BEARER_TOKEN: { default: '', example: '<token>' },
+  OUTPOST_REMOTE_WRITE_BEARER_TOKEN_FILE: { default: '', example: '/run/secrets/remote_write_token' },
+  OUTPOST_REMOTE_WRITE_HEADERS: { default: '', example: 'X-Scope-OrgID=farm7' },
+  OUTPOST_REMOTE_WRITE_CA_FILE: { default: '', example: '/etc/outpost/ca.pem' },
+  OUTPOST_REMOTE_WRITE_CERT_FILE: { default: '', example: '/etc/outpost/client.pem' },
+  OUTPOST_REMOTE_WRITE_KEY_FILE: { default: '', example: '/etc/outpost/client-key.pem' },
+  OUTPOST_REMOTE_WRITE_INSECURE_SKIP_VERIFY: { default: 'false', example: 'true' },
+  OUTPOST_REMOTE_WRITE_TIMEOUT: { default: '30s', example: '1m' }, // Prometheus's remote_timeout
+  OUTPOST_REMOTE_WRITE_MAX_BYTES_PER_SECOND: { default: '0', example: '64KiB' }, // 0 = no cap: most uplinks are not metered
+  OUTPOST_EXTERNAL_LABELS: { default: '', example: 'site=farm7,gateway=gw01' },
+  OUTPOST_QUEUE_CAPACITY: { default: '10000', example: '20000' }, // Prometheus's default: several requests' worth per shard
+  OUTPOST_QUEUE_MIN_SHARDS: { default: '1', example: '1' }, // one sequential sender is enough on a quiet link
+  OUTPOST_QUEUE_MAX_SHARDS: { default: '4', example: '8' }, // a Pi has 4 cores and one uplink; Prometheus's 50 is for servers
+  OUTPOST_QUEUE_MAX_SAMPLES_PER_SEND: { default: '2000', example: '5000' }, // Prometheus's default
+  OUTPOST_QUEUE_BATCH_SEND_DEADLINE: { default: '5s', example: '10s' }, // Prometheus's default: fresh data waits at most 5s for a full batch
+  OUTPOST_QUEUE_MIN_BACKOFF: { default: '1s', example: '500ms' }, // not Prometheus's 30ms: quick retries only burn a flaky radio link
+  OUTPOST_QUEUE_MAX_BACKOFF: { default: '1m', example: '5m' }, // a dead link is probed about once a minute
+  OUTPOST_QUEUE_RETRY_ON_HTTP_429: { default: 'true', example: 'false' }, // throttling asks for a pause, not for data loss
+  // Inputs
+  OUTPOST_HOST_METRICS: { default: 'true', example: 'false' },
+  OUTPOST_HOST_METRICS_INTERVAL: { default: '15s', example: '30s' }, // the scrape interval node_exporter dashboards assume
+  OUTPOST_SCRAPE_TARGETS: { default: '', example: 'node=http://127.0.0.1:9100/metrics' },
+  OUTPOST_SCRAPE_INTERVAL: { default: '15s', example: '30s' }, // the interval of Prometheus's example config and most dashboards
+  OUTPOST_SCRAPE_TIMEOUT: { default: '10s', example: '5s' }, // Prometheus's default; lowered to the interval when that is shorter
+  OUTPOST_MQTT_URL: { default: '', example: 'mqtt://127.0.0.1:1883' },
+  OUTPOST_MQTT_USERNAME: { default: '', example: 'outpost' },
+  OUTPOST_MQTT_PASSWORD: { default: '', example: '<password>' },
+  OUTPOST_MQTT_PASSWORD_FILE: { default: '', example: '/run/secrets/mqtt_password' },
+  OUTPOST_MQTT_CLIENT_ID: { default: '', example: 'outpost-gw01' },
+  OUTPOST_MQTT_CA_FILE: { default: '', example: '/etc/outpost/mqtt-ca.pem' },
+  OUTPOST_MQTT_TOPICS: { default: 'sensors/#', example: 'sensors/{room}/{__name__};zigbee2mqtt/{device}' },
+  OUTPOST_MQTT_QOS: { default: '1', example: '0' }, // at-least-once: acknowledged only once committed to the WAL
+  OUTPOST_MQTT_MAX_PAYLOAD_BYTES: { default: '65536', example: '256KiB' }, // fits big zigbee2mqtt states, bounds memory per message
+  OUTPOST_RELABEL_CONFIG_FILE: { default: '', example: '/etc/outpost/relabel.yml' },
+  OUTPOST_MAX_SERIES: { default: '50000', example: '100000' }, // ~10x a busy gateway; caps registry memory at tens of MiB if a label explodes
+  OUTPOST_SELF_METRICS: { default: 'true', example: 'false' },
+} as const satisfies Record<string, { default: string; example: string }>;
+
+type VariableName = keyof typeof VARIABLES;
+
+// Bounds that are not defaults: below them the setting cannot work.
+const MIB = 2 ** 20;
+const MIN_WAL_BYTES = MIB; // room for one commit and the database's own pages
+const MIN_COMMIT_MS = 10; // faster would fsync constantly and wear the SD card
+const MAX_COMMIT_MS = 60_000; // longer puts a minute of data at risk of a power cut
+const MIN_SEGMENT_MS = 60_000; // shorter makes segments (tables) pile up for nothing
+const MAX_MQTT_PAYLOAD = 256 * MIB; // MQTT's packet size limit
+
+/** Reads and validates every OUTPOST_* variable of `env`; gathers all problems instead of stopping at the first. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  const reader = createReader(env);
+  const config = buildConfig(reader, env);
+  if (reader.errors.length === 0) return { ok: true, config: deepFreeze(config) };
+  // Reported in the order of the table above, whatever order the checks ran in.
+  const order = Object.keys(VARIABLES);
+  return { ok: false, errors: reader.errors.sort((a, b) => order.indexOf(a.variable) - order.indexOf(b.variable)) };
+}
+
+/** Formats config errors one per line: `OUTPOST_X: <problem> (got "<value>"); example: OUTPOST_X=<good>`. */
+export function formatConfigErrors(errors: readonly ConfigError[]): string {
+  return errors.map((e) => `${e.variable}: ${e.problem} (got "${e.value}"); example: ${e.variable}=${e.example}`).join('\n');
+}
+
+/** Lists the OUTPOST_* names in `env` that outpost does not know, sorted; most are typos worth a warning. */
+export function findUnknownVariables(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env).filter((name) => name.startsWith('OUTPOST_') && !Object.hasOwn(VARIABLES, name)).sort();
+}
+
+/** Describes an unknown variable for a warning, suggesting the known name it most likely misspells. */
+export function describeUnknownVariable(name: string): string {
+  let best: { name: string; distance: number } | null = null;
+  for (const known of Object.keys(VARIABLES)) {
+    const distance = editDistance(name, known);
+    if (best === null || distance < best.distance) best = { name: known, distance };
+  }
+  const hint = best !== null && best.distance <= 3 ? ` (did you mean ${best.name}?)` : '';
+  return `${name} is not a variable outpost knows and is ignored${hint}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+type Reader = ReturnType<typeof createReader>;
+
+function createReader(env: NodeJS.ProcessEnv) {
+  const errors: ConfigError[] = [];
+  const failed = new Set<VariableName>();
+
+  /** The trimmed value the user set, or undefined when unset or blank. */
+  const given = (name: VariableName): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+
+  // Values are shown in errors, so secrets and credentials inside them are hidden first.
+  const shown = (name: VariableName, text: string): string => {
+    if (name.endsWith('_PASSWORD') || name.endsWith('_TOKEN')) return REDACTED;
+    return name === 'OUTPOST_REMOTE_WRITE_HEADERS' ? redactHeaderText(text) : redactUrls(text);
+  };
+
+  const report = (name: VariableName, problem: string, value = given(name) ?? ''): void => {
+    failed.add(name);
+    errors.push({ variable: name, problem: redactUrls(problem), value: shown(name, value), example: VARIABLES[name].example });
+  };
+
+  const parseOrThrow = <T>(name: VariableName, parse: (text: string) => ParseResult<T>): T => {
+    const result = parse(VARIABLES[name].default);
+    if (!result.ok) throw new Error(`default of ${name} does not parse: ${result.error}`);
+    return result.value;
+  };
+
+  return {
+    errors,
+    given,
+    report,
+    /** True when any of `names` already has a reported problem; cross-field checks then stay quiet. */
+    anyFailed: (...names: VariableName[]): boolean => names.some((name) => failed.has(name)),
+
+    /** The parsed value, or the parsed default when unset or bad (a bad value is reported). */
+    read<T>(name: VariableName, parse: (text: string) => ParseResult<T>): T {
+      const text = given(name);
+      if (text === undefined) return parseOrThrow(name, parse);
+      const result = parse(text);
+      if (result.ok) return result.value;
+      report(name, result.error, text);
+      return parseOrThrow(name, parse);
+    },
+
+    /** The parsed value, or null when unset or bad (a bad value is reported). */
+    optional<T>(name: VariableName, parse: (text: string) => ParseResult<T>): T | null {
+      const text = given(name);
+      if (text === undefined) return null;
+      const result = parse(text);
+      if (result.ok) return result.value;
+      report(name, result.error, text);
+      return null;
+    },
+
+    /** A path that must be readable when set; null when unset. */
+    file(name: VariableName): string | null {
+      const path = given(name);
+      if (path === undefined) return null;
+      const problem = unreadable(() => accessSync(path, constants.R_OK));
+      if (problem === null) return path;
+      report(name, problem, path);
+      return null;
+    },
+
+    /**
+     * A secret from `name` (taken as is, not trimmed: blanks may belong to it) or from the file
+     * named by `fileName` (one trailing newline removed); null when neither is set.
+     */
+    secret(name: VariableName, fileName: VariableName): { value: string; variable: VariableName } | null {
+      const direct = env[name] === '' ? undefined : env[name];
+      const path = given(fileName);
+      if (direct !== undefined && path !== undefined) {
+        report(name, `is set together with ${fileName}; set only one of them`);
+        return null;
+      }
+      if (path === undefined) return direct === undefined ? null : { value: direct, variable: name };
+      let value = '';
+      const problem = unreadable(() => { value = readFileSync(path, 'utf8').replace(/\r?\n$/, ''); });
+      if (problem === null && value !== '') return { value, variable: fileName };
+      report(fileName, problem ?? 'names an empty file', path);
+      return null;
+    },
+  };
+}
+
+function unreadable(action: () => void): string | null {
+  try {
+    action();
+    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return `cannot read the file (${code ?? (error as Error).message})`;
+  }
+}
+
+const anyText = (value: string): ParseResult<string> => ({ ok: true, value });
+const positiveDuration = (value: string) => parseDuration(value, { min: 1 });
+const integer = (min: number, max: number) => (value: string) => parseInteger(value, { min, max });
+
+/** Reports `lowName` (or `highName` when only that one was set) when low > high. */
+function checkOrder(r: Reader, lowName: VariableName, low: number, highName: VariableName, high: number, format: (n: number) => string): void {
+  if (r.anyFailed(lowName, highName) || low <= high) return;
+  if (r.given(highName) !== undefined && r.given(lowName) === undefined) r.report(highName, `must not be below ${lowName} (${format(low)})`);
+  else r.report(lowName, `must not exceed ${highName} (${format(high)})`);
+}
+
+/** Fails the parse when two items share a key; `describe` words the problem. */
+function unique<T>(result: ParseResult<T[]>, key: (item: T) => string, describe: (item: T) => string): ParseResult<T[]> {
+  if (!result.ok) return result;
+  const seen = new Set<string>();
+  const twice = result.value.filter((item) => {
+    const repeated = seen.has(key(item));
+    seen.add(key(item));
+    return repeated;
+  });
+  return twice.length > 0 ? { ok: false, error: twice.map(describe).join('; ') } : result;
+}
+
+function buildConfig(r: Reader, env: NodeJS.ProcessEnv): ConfigShape {
+  const httpAddress = r.read('OUTPOST_HTTP_ADDRESS', parseListenAddress);
+  const scrapeIntervalMs = r.read('OUTPOST_SCRAPE_INTERVAL', positiveDuration);
+  const scrapeTimeoutMs = r.read('OUTPOST_SCRAPE_TIMEOUT', positiveDuration);
+  if (r.given('OUTPOST_SCRAPE_TIMEOUT') !== undefined) {
+    checkOrder(r, 'OUTPOST_SCRAPE_TIMEOUT', scrapeTimeoutMs, 'OUTPOST_SCRAPE_INTERVAL', scrapeIntervalMs, formatDuration);
+  }
+  const mqttUsername = r.optional('OUTPOST_MQTT_USERNAME', anyText);
+  const mqttPassword = r.secret('OUTPOST_MQTT_PASSWORD', 'OUTPOST_MQTT_PASSWORD_FILE');
+  // MQTT allows a username alone (some brokers take a token as username), not a password alone.
+  if (mqttPassword !== null && mqttUsername === null && !r.anyFailed('OUTPOST_MQTT_USERNAME')) {
+    r.report(mqttPassword.variable, 'is set without OUTPOST_MQTT_USERNAME; MQTT sends a password only with a username');
+  }
+  return {
+    process: { shutdownTimeoutMs: r.read('OUTPOST_SHUTDOWN_TIMEOUT', (value) => parseDuration(value)) },
+    http: { address: r.given('OUTPOST_HTTP_ADDRESS') ?? VARIABLES.OUTPOST_HTTP_ADDRESS.default, ...httpAddress },
+    log: { level: r.read('OUTPOST_LOG_LEVEL', parseLogLevel), format: r.read('OUTPOST_LOG_FORMAT', parseLogFormat) },
+    wal: {
+      dataDir: r.read('OUTPOST_DATA_DIR', anyText),
+      segmentDurationMs: r.read('OUTPOST_WAL_SEGMENT_DURATION', (value) => parseDuration(value, { min: MIN_SEGMENT_MS })),
+      retentionMs: r.read('OUTPOST_WAL_RETENTION', positiveDuration),
+      maxBytes: r.read('OUTPOST_WAL_MAX_BYTES', (value) => parseSize(value, { min: MIN_WAL_BYTES })),
+      commitIntervalMs: r.read('OUTPOST_WAL_COMMIT_INTERVAL', (value) => parseDuration(value, { min: MIN_COMMIT_MS, max: MAX_COMMIT_MS })),
+    },
+    remoteWrite: readRemoteWrite(r),
+    hostMetrics: {
+      enabled: r.read('OUTPOST_HOST_METRICS', parseBoolean),
+      intervalMs: r.read('OUTPOST_HOST_METRICS_INTERVAL', positiveDuration),
+    },
+    scrape: {
+      targets: r.read('OUTPOST_SCRAPE_TARGETS', (value) => unique(
+        parseList(value, parseScrapeTarget),
+        (t: ScrapeTarget) => `${t.job}\n${t.instance}`,
+        (t) => `job "${t.job}" with instance "${t.instance}" is listed twice; give one of them another job`,
+      )),
+      intervalMs: scrapeIntervalMs,
+      // Like Prometheus: an unset timeout is cut to the interval when the interval is shorter.
+      timeoutMs: r.given('OUTPOST_SCRAPE_TIMEOUT') === undefined ? Math.min(scrapeTimeoutMs, scrapeIntervalMs) : scrapeTimeoutMs,
+    },
+    mqtt: {
+      url: r.optional('OUTPOST_MQTT_URL', (value) => parseUrl(value, ['mqtt', 'mqtts', 'ws', 'wss'])),
+      username: mqttUsername,
+      password: mqttPassword?.value ?? null,
+      clientId: r.optional('OUTPOST_MQTT_CLIENT_ID', anyText),
+      caFile: r.file('OUTPOST_MQTT_CA_FILE'),
+      topics: r.read('OUTPOST_MQTT_TOPICS', parseTopicTemplates),
+      qos: r.read('OUTPOST_MQTT_QOS', parseQos),
+      maxPayloadBytes: r.read('OUTPOST_MQTT_MAX_PAYLOAD_BYTES', (value) => parseSize(value, { min: 1, max: MAX_MQTT_PAYLOAD })),
+    },
+    relabelConfigFile: r.file('OUTPOST_RELABEL_CONFIG_FILE'),
+    maxSeries: r.read('OUTPOST_MAX_SERIES', integer(1, 100_000_000)),
+    selfMetrics: r.read('OUTPOST_SELF_METRICS', parseBoolean),
+    unknownVariables: findUnknownVariables(env),
+  };
+}
+
+function readRemoteWrite(r: Reader): ConfigShape['remoteWrite'] {
+  const headers = r.read('OUTPOST_REMOTE_WRITE_HEADERS', parseHeaders);
+  const queue = {
+    capacity: r.read('OUTPOST_QUEUE_CAPACITY', integer(1, 10_000_000)),
+    minShards: r.read('OUTPOST_QUEUE_MIN_SHARDS', integer(1, 1000)),
+    maxShards: r.read('OUTPOST_QUEUE_MAX_SHARDS', integer(1, 1000)),
+    maxSamplesPerSend: r.read('OUTPOST_QUEUE_MAX_SAMPLES_PER_SEND', integer(1, 1_000_000)),
+    batchSendDeadlineMs: r.read('OUTPOST_QUEUE_BATCH_SEND_DEADLINE', positiveDuration),
+    minBackoffMs: r.read('OUTPOST_QUEUE_MIN_BACKOFF', positiveDuration),
+    maxBackoffMs: r.read('OUTPOST_QUEUE_MAX_BACKOFF', positiveDuration),
+    retryOnHttp429: r.read('OUTPOST_QUEUE_RETRY_ON_HTTP_429', parseBoolean),
+  };
+  checkOrder(r, 'OUTPOST_QUEUE_MIN_SHARDS', queue.minShards, 'OUTPOST_QUEUE_MAX_SHARDS', queue.maxShards, String);
+  checkOrder(r, 'OUTPOST_QUEUE_MIN_BACKOFF', queue.minBackoffMs, 'OUTPOST_QUEUE_MAX_BACKOFF', queue.maxBackoffMs, formatDuration);
+  const hasCert = r.given('OUTPOST_REMOTE_WRITE_CERT_FILE') !== undefined;
+  const hasKey = r.given('OUTPOST_REMOTE_WRITE_KEY_FILE') !== undefined;
+  if (hasCert && !hasKey) r.report('OUTPOST_REMOTE_WRITE_CERT_FILE', 'is set without OUTPOST_REMOTE_WRITE_KEY_FILE; a client certificate needs its key');
+  if (hasKey && !hasCert) r.report('OUTPOST_REMOTE_WRITE_KEY_FILE', 'is set without OUTPOST_REMOTE_WRITE_CERT_FILE; a client key needs its certificate');
+  return {
+    urls: r.read('OUTPOST_REMOTE_WRITE_URL', (value) => unique(
+      parseList(value, (url) => parseUrl(url, ['http', 'https'])),
+      (url: string) => url,
+      (url) => `${url} is listed twice`,
+    )),
+    protocol: r.read('OUTPOST_REMOTE_WRITE_PROTOCOL', parseRemoteWriteProtocol),
+    auth: readAuth(r, headers),
+    headers,
+    tls: {
+      caFile: r.file('OUTPOST_REMOTE_WRITE_CA_FILE'),
+      certFile: r.file('OUTPOST_REMOTE_WRITE_CERT_FILE'),
+      keyFile: r.file('OUTPOST_REMOTE_WRITE_KEY_FILE'),
+      insecureSkipVerify: r.read('OUTPOST_REMOTE_WRITE_INSECURE_SKIP_VERIFY', parseBoolean),
+    },
+    timeoutMs: r.read('OUTPOST_REMOTE_WRITE_TIMEOUT', positiveDuration),
+    maxBytesPerSecond: r.read('OUTPOST_REMOTE_WRITE_MAX_BYTES_PER_SECOND', (value) => parseSize(value)),
+    externalLabels: r.read('OUTPOST_EXTERNAL_LABELS', parseLabels),
+    queue,
+  };
+}
+
+/** Basic auth, a bearer token, or neither; never two kinds at once (as Prometheus's remote_write). */
+function readAuth(r: Reader, headers: Readonly<Record<string, string>>): RemoteWriteAuth {
+  const username = r.optional('OUTPOST_REMOTE_WRITE_USERNAME', anyText);
+  const password = r.secret('OUTPOST_REMOTE_WRITE_PASSWORD', 'OUTPOST_REMOTE_WRITE_PASSWORD_FILE');
+  const token = r.secret('OUTPOST_REMOTE_WRITE_BEARER_TOKEN', 'OUTPOST_REMOTE_WRITE_BEARER_TOKEN_FILE');
+  const passwordFailed = r.anyFailed('OUTPOST_REMOTE_WRITE_PASSWORD', 'OUTPOST_REMOTE_WRITE_PASSWORD_FILE');
+  if (username !== null && password === null && !passwordFailed) {
+    r.report('OUTPOST_REMOTE_WRITE_USERNAME', 'is set without OUTPOST_REMOTE_WRITE_PASSWORD (or its _FILE twin); basic auth needs both');
+  }
+  if (password !== null && username === null) {
+    r.report(password.variable, 'is set without OUTPOST_REMOTE_WRITE_USERNAME; basic auth needs both');
+  }
+  if (token !== null && (username !== null || password !== null)) {
+    r.report(token.variable, 'cannot be used together with basic auth (OUTPOST_REMOTE_WRITE_USERNAME/_PASSWORD); choose one');
+  }
+  const authorizationHeader = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
+  if (authorizationHeader && (username !== null || token !== null)) {
+    r.report('OUTPOST_REMOTE_WRITE_HEADERS', 'sets Authorization while basic auth or a bearer token is configured; choose one');
+  }
+  if (username !== null && password !== null) return { kind: 'basic', username, password: password.value };
+  return token !== null ? { kind: 'bearer', token: token.value } : { kind: 'none' };
+}
+
+function deepFreeze<T>(value: T): DeepReadonly<T> {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value as DeepReadonly<T>;
+}
