@@ -1,0 +1,84 @@
+import { hostname } from 'node:os';
+import type { Config } from './config/env.js';
+import { createPoller, type Poller } from './inputs/poller.js';
+import type { PollingInput } from './inputs/input.js';
+import { createSelfMetricsInput } from './inputs/self-input.js';
+import { systemClock } from './lib/clock.js';
+import type { Logger } from './lib/log.js';
+import { readVersion } from './lib/version.js';
+import { createOwnMetrics } from './status/own-metrics.js';
+import { createStatusServer, type HttpAddress } from './status/server.js';
+import { openSqliteWal } from './wal/sqlite-wal.js';
+import type { Wal } from './wal/wal.js';
+
+/** A running Outpost; `stop()` runs the ordered shutdown once (later calls wait for the first). */
+export interface RunningOutpost {
+  readonly httpAddress: HttpAddress;
+  stop(): Promise<void>;
+}
+
+// Own metrics are written to the WAL every 15 s, the interval Prometheus scrapes at by default.
+const SELF_METRICS_INTERVAL_MS = 15_000;
+
+/**
+ * Builds and starts the pipeline: WAL, group-commit timer, inputs, status server. Shutdown order
+ * (CONTRACT.md): stop inputs, final commit, senders get a deadline, close the database.
+ */
+export async function startOutpost(config: Config, log: Logger): Promise<RunningOutpost> {
+  const clock = systemClock;
+  let wal: Wal | null = null;
+  let poller: Poller | null = null;
+  let ready = false;
+  const own = createOwnMetrics(readVersion(), {
+    walStats: () => wal?.stats() ?? null,
+    inputs: () => poller?.status() ?? [],
+  });
+  const server = createStatusServer({
+    address: { host: config.http.host, port: config.http.port },
+    registry: own.registry,
+    isReady: () => ready,
+    log: log.child({ component: 'status' }),
+  });
+  const httpAddress = await server.start();
+  try {
+    wal = openSqliteWal({
+      dir: config.wal.dataDir,
+      segmentDurationMs: config.wal.segmentDurationMs,
+      retentionMs: config.wal.retentionMs,
+      maxBytes: config.wal.maxBytes,
+      maxSeries: config.maxSeries,
+      clock,
+      log,
+      counters: own.walCounters,
+    });
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  const openWal = wal;
+  const commitTimer = setInterval(() => openWal.commit(), config.wal.commitIntervalMs);
+  const inputs: Array<{ input: PollingInput; intervalMs: number }> = [];
+  if (config.selfMetrics) inputs.push({ input: createSelfMetricsInput(own.registry, hostname()), intervalMs: SELF_METRICS_INTERVAL_MS });
+  poller = createPoller(inputs, openWal, clock, log.child({ component: 'inputs' }));
+  poller.start();
+  ready = true;
+  log.info({ http: `${httpAddress.host}:${httpAddress.port}`, dataDir: config.wal.dataDir, endpoints: config.remoteWrite.urls.length }, config.remoteWrite.urls.length === 0 ? 'Outpost running in offline mode: buffering to the WAL' : 'Outpost running');
+
+  let stopping: Promise<void> | null = null;
+  const activePoller = poller;
+  return {
+    httpAddress,
+    stop() {
+      stopping ??= (async () => {
+        ready = false;
+        await activePoller.stop();
+        clearInterval(commitTimer);
+        const { committed } = openWal.commit();
+        log.info({ committed }, 'inputs stopped; final commit done');
+        openWal.close();
+        await server.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { InputStatus } from '../inputs/input.js';
+import type { WalCounters } from '../wal/sqlite-wal.js';
+import type { DropReason, WalStats } from '../wal/wal.js';
+import { createMetricsRegistry, type MetricsRegistry } from './self-metrics.js';
+
+/** Where the own-metrics gauges read their values at render time. */
+export interface OwnMetricsSources {
+  walStats(): WalStats | null;
+  inputs(): InputStatus[];
+}
+
+/** The registry with Outpost's own metric families, and the WAL's counters bound to it. */
+export interface OwnMetrics {
+  registry: MetricsRegistry;
+  walCounters: WalCounters;
+}
+
+const DROP_REASONS: DropReason[] = ['retention', 'disk_budget', 'corruption'];
+
+/** Registers the contract's `outpost_*` families for the build, the WAL and the inputs. */
+export function createOwnMetrics(version: string, sources: OwnMetricsSources): OwnMetrics {
+  const registry = createMetricsRegistry();
+  registry.gauge('outpost_build_info', 'Outpost build, value 1.', ['version']).labels(version).set(1);
+  const appended = registry.counter('outpost_wal_samples_appended_total', 'Samples committed to the WAL.');
+  const dropped = registry.counter('outpost_wal_samples_dropped_total', 'Undelivered samples removed from the WAL, by reason.', ['reason']);
+  for (const reason of DROP_REASONS) dropped.labels(reason);
+  const seriesDropped = registry.counter('outpost_series_dropped_total', 'New series refused, by reason.', ['reason']);
+  seriesDropped.labels('limit');
+  const walBytes = registry.gauge('outpost_wal_bytes', 'Bytes the WAL occupies on disk.', [], () => walBytes.set(sources.walStats()?.bytes ?? 0));
+  const walSegments = registry.gauge('outpost_wal_segments', 'Segments in the WAL.', [], () => walSegments.set(sources.walStats()?.segments ?? 0));
+  const inputUp = registry.gauge('outpost_input_up', 'Whether the last collection of an input succeeded.', ['input'], () => {
+    for (const input of sources.inputs()) inputUp.labels(input.name).set(input.up ? 1 : 0);
+  });
+  return {
+    registry,
+    walCounters: {
+      samplesAppended: (n) => appended.inc(n),
+      samplesDropped: (reason, n) => dropped.labels(reason).inc(n),
+      seriesDropped: (reason) => seriesDropped.labels(reason).inc(),
+    },
+  };
+}
