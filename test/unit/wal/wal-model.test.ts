@@ -347,5 +347,5 @@ function runScenario(commands: Iterable<WalCommand>): void {
 }
 
 test('reads return exactly the committed samples from each cursor, across truncations and reopens', () => {
-  fc.assert(fc.property(fc.commands(commandArbs, { maxCommands: 60 }), runScenario), { numRuns: 200 });
+  fc.assert(fc.property(fc.commands(commandArbs, { maxCommands: 120, size: 'max' }), runScenario), { numRuns: 300 });
 });
