@@ -11,6 +11,8 @@ import {
   parseScrapeTarget, parseSize, parseUrl, type ParseResult, type ScrapeTarget,
 } from './parse.js';
 import { parseTopicTemplates } from './templates.js';
+import { loadRelabelFile } from '../relabel/load.js';
+import type { RelabelRule } from '../relabel/rules.js';
 import { REDACTED, redactHeaderText, redactUrls } from './redact.js';
 import type { ConfigError, ConfigResult, ConfigShape, DeepReadonly, RemoteWriteAuth } from './types.js';
 
@@ -257,6 +259,7 @@ function buildConfig(r: Reader, env: NodeJS.ProcessEnv): ConfigShape {
   if (r.given('OUTPOST_SCRAPE_TIMEOUT') !== undefined) {
     checkOrder(r, 'OUTPOST_SCRAPE_TIMEOUT', scrapeTimeoutMs, 'OUTPOST_SCRAPE_INTERVAL', scrapeIntervalMs, formatDuration);
   }
+  const relabelConfigFile = r.file('OUTPOST_RELABEL_CONFIG_FILE');
   const mqttUsername = r.optional('OUTPOST_MQTT_USERNAME', anyText);
   const mqttPassword = r.secret('OUTPOST_MQTT_PASSWORD', 'OUTPOST_MQTT_PASSWORD_FILE');
   // MQTT allows a username alone (some brokers take a token as username), not a password alone.
@@ -299,11 +302,21 @@ function buildConfig(r: Reader, env: NodeJS.ProcessEnv): ConfigShape {
       qos: r.read('OUTPOST_MQTT_QOS', parseQos),
       maxPayloadBytes: r.read('OUTPOST_MQTT_MAX_PAYLOAD_BYTES', (value) => parseSize(value, { min: 1, max: MAX_MQTT_PAYLOAD })),
     },
-    relabelConfigFile: r.file('OUTPOST_RELABEL_CONFIG_FILE'),
+    relabelConfigFile,
+    relabelRules: readRelabelRules(r, relabelConfigFile),
     maxSeries: r.read('OUTPOST_MAX_SERIES', integer(1, 100_000_000)),
     selfMetrics: r.read('OUTPOST_SELF_METRICS', parseBoolean),
     unknownVariables: findUnknownVariables(env),
   };
+}
+
+/** The compiled rules of the relabel file; each problem in it is reported against the variable. */
+function readRelabelRules(r: Reader, path: string | null): RelabelRule[] {
+  if (path === null) return [];
+  const result = loadRelabelFile(path);
+  if (result.ok) return result.rules;
+  for (const problem of result.errors) r.report('OUTPOST_RELABEL_CONFIG_FILE', problem, path);
+  return [];
 }
 
 function readRemoteWrite(r: Reader): ConfigShape['remoteWrite'] {

@@ -4,9 +4,10 @@
  */
 import type { LogFormat, LogLevel, MqttQos, RemoteWriteProtocol, ScrapeTarget } from './parse.js';
 import type { TopicTemplate } from './templates.js';
+import type { RelabelRule } from '../relabel/rules.js';
 
-/** `T` with every nested property and array made readonly. */
-export type DeepReadonly<T> = T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepReadonly<U>>
+/** `T` with every nested property and array made readonly; a RegExp is kept whole (mapping it would drop its methods). */
+export type DeepReadonly<T> = T extends RegExp ? T : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepReadonly<U>>
   : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 
 /** How outpost authenticates to the remote-write endpoints. */
@@ -46,6 +47,8 @@ export interface ConfigShape {
     caFile: string | null; topics: TopicTemplate[]; qos: MqttQos; maxPayloadBytes: number;
   };
   relabelConfigFile: string | null;
+  /** The compiled rules of `relabelConfigFile`; empty when it is unset. */
+  relabelRules: RelabelRule[];
   maxSeries: number;
   selfMetrics: boolean;
   /** OUTPOST_* variables that outpost does not know (likely typos), for the caller to warn about. */

@@ -67,8 +67,9 @@ export class SqliteWalConsumer implements WalConsumer {
 
   read(maxSamples: number, maxBytes = Number.POSITIVE_INFINITY): WalBatch | null {
     if (maxSamples < 1) throw new Error('maxSamples must be at least 1');
-    if (this.out.refs.length < maxSamples) this.out = allocColumns(Math.min(maxSamples, 1 << 20));
-    const limit = Math.min(maxSamples, this.out.refs.length);
+    // One batch holds at most 2^20 samples (~20 MiB of columns); the buffer is reused.
+    const limit = Math.min(maxSamples, 1 << 20);
+    if (this.out.refs.length < limit) this.out = allocColumns(limit);
     const start = this.readPos;
     let n = 0;
     let bytes = 0;
@@ -119,7 +120,7 @@ export class SqliteWalConsumer implements WalConsumer {
     let samples = 0;
     for (const seg of this.host.segmentList()) {
       if (seg.lastChunk < from.chunk) continue;
-      if (seg.firstChunk >= from.chunk) samples += seg.samples;
+      if (seg.firstChunk > from.chunk) samples += seg.samples;
       else samples += (this.sumFrom.get(from.chunk, seg.lastChunk)?.n ?? 0) - from.offset;
     }
     if (samples <= 0) return { samples: 0, oldestTimestampMs: null };

@@ -21,19 +21,20 @@ export interface DatabaseLimits {
   journalBytes: number;
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 3;
 
 // auto_vacuum must be set before the first table exists; INCREMENTAL lets truncation hand freed
 // pages back to the filesystem in small steps instead of a full VACUUM (which needs 2x space).
 const SCHEMA = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
-  CREATE TABLE series (ref INTEGER PRIMARY KEY, labels TEXT NOT NULL, last_segment INTEGER NOT NULL);
+  CREATE TABLE series (ref INTEGER PRIMARY KEY, labels TEXT NOT NULL);
+  CREATE TABLE segment_series (segment INTEGER PRIMARY KEY, refs BLOB NOT NULL);
   CREATE TABLE segments (
     id INTEGER PRIMARY KEY, started_ms INTEGER NOT NULL, last_commit_ms INTEGER NOT NULL,
     first_chunk INTEGER NOT NULL, last_chunk INTEGER NOT NULL, samples INTEGER NOT NULL,
     bytes INTEGER NOT NULL, min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL);
   CREATE TABLE chunks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, segment INTEGER NOT NULL, samples INTEGER NOT NULL,
+    id INTEGER PRIMARY KEY, segment INTEGER NOT NULL, samples INTEGER NOT NULL, committed_ms INTEGER NOT NULL,
     min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, data BLOB NOT NULL);
   CREATE TABLE cursors (name TEXT PRIMARY KEY, chunk INTEGER NOT NULL, offset INTEGER NOT NULL) WITHOUT ROWID;
 `;
@@ -73,8 +74,11 @@ function openChecked(path: string, limits: DatabaseLimits): WalDatabase {
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new CorruptDatabaseError(`quick_check: ${String(check)}`);
     if (fresh.n === 0) {
-      db.exec(SCHEMA);
-      db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?), ('next_ref', 1)").run(SCHEMA_VERSION);
+      // One transaction, so a kill during creation leaves no half-made schema behind.
+      db.transaction(() => {
+        db.exec(SCHEMA);
+        db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?), ('next_ref', 1)").run(SCHEMA_VERSION);
+      })();
     } else {
       const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: number } | undefined;
       if (row?.value !== SCHEMA_VERSION) throw new CorruptDatabaseError(`unexpected schema version ${String(row?.value)}`);

@@ -245,14 +245,6 @@ export function encodeChunk(columns: SampleColumns, start: number, end: number, 
   return deflateSync(body, { level: 1 });
 }
 
-/** Reads the sample count of a chunk without decoding its columns. */
-export function chunkSampleCount(data: Uint8Array): number {
-  const body = inflateSync(data);
-  const r = new ByteReader(body);
-  if (r.byte() !== FORMAT_VERSION) throw new Error('unknown chunk format version');
-  return r.uvarint();
-}
-
 /**
  * Decodes a chunk into `out` (each column must hold MAX_CHUNK_SAMPLES) and advances `state`
  * exactly as the encoder did. Returns the sample count. Throws on a corrupt chunk.
@@ -329,4 +321,42 @@ function decodeValue(r: ByteReader, state: SeriesState, ref: number, seen: boole
   state.lastHi[ref] = scratchU32[1]!;
   state.lastValue[ref] = v;
   return v;
+}
+
+/** Encodes a set of series refs (any order, duplicates allowed) compactly: sorted deltas, deflated. */
+export function encodeRefSet(refs: ArrayLike<number>): Buffer {
+  const sorted = Uint32Array.from(refs).sort();
+  const out = new ByteWriter(sorted.length + 8);
+  out.uvarint(sorted.length);
+  let prev = 0;
+  for (const ref of sorted) {
+    out.uvarint(ref - prev);
+    prev = ref;
+  }
+  return deflateSync(out.bytes(), { level: 1 });
+}
+
+/** Inverts `encodeRefSet` (sorted, duplicates kept). Throws on a corrupt blob. */
+export function decodeRefSet(data: Uint8Array): Uint32Array {
+  const r = new ByteReader(inflateSync(data));
+  const n = r.uvarint();
+  const refs = new Uint32Array(n);
+  let ref = 0;
+  for (let i = 0; i < n; i++) refs[i] = ref += r.uvarint();
+  return refs;
+}
+
+/** The series refs a chunk holds, without decoding its timestamps and values. */
+export function chunkRefs(data: Uint8Array): Uint32Array {
+  const body = inflateSync(data);
+  const r = new ByteReader(body);
+  if (r.byte() !== FORMAT_VERSION) throw new Error('unknown chunk format version');
+  const count = r.uvarint();
+  r.svarint();
+  r.uvarint();
+  r.uvarint();
+  const refs = new Uint32Array(count);
+  let ref = 0;
+  for (let i = 0; i < count; i++) refs[i] = ref += r.svarint();
+  return refs;
 }

@@ -2,24 +2,26 @@ import { labelsKey, parseLabelsKey, type Labels } from '../model/labels.js';
 import type { WalDatabase } from './database.js';
 
 /**
- * Label sets ↔ refs, in memory, mirroring the WAL's series table. Each series remembers the last
- * segment it was written to: a commit upserts the series rows first touched in the commit's
- * segment (so a segment's first commit writes one row per live series and later ones almost
- * none), and series whose last segment is gone are collected.
+ * Label sets ↔ refs, in memory, mirroring the WAL's series table (ref → labels, written once when
+ * a series is new). Which segments hold a series is not kept per row (rewriting every row at
+ * every segment would cost more SD writes than the samples); instead each closed segment stores
+ * the set of refs it holds (`segment_series`), and the registry keeps, per ref, the newest
+ * segment that holds it. Series whose newest segment is gone are collected.
  */
 export class SeriesRegistry {
   private readonly refsByKey = new Map<string, number>();
   private readonly keysByRef = new Map<number, string>();
   private lastSegment = new Uint32Array(1024);
   private nextRef: number;
+  private unpersisted: number[] = [];
 
   constructor(db: WalDatabase, private readonly maxSeries: number) {
     const next = db.prepare("SELECT value FROM meta WHERE key = 'next_ref'").get() as { value: number };
     this.nextRef = next.value;
-    for (const row of db.prepare('SELECT ref, labels, last_segment FROM series').iterate() as Iterable<{ ref: number; labels: string; last_segment: number }>) {
+    for (const row of db.prepare('SELECT ref, labels FROM series').iterate() as Iterable<{ ref: number; labels: string }>) {
       this.refsByKey.set(row.labels, row.ref);
       this.keysByRef.set(row.ref, row.labels);
-      this.setLastSegment(row.ref, row.last_segment);
+      this.setLastSegment(row.ref, 0);
     }
   }
 
@@ -36,6 +38,7 @@ export class SeriesRegistry {
     this.refsByKey.set(key, ref);
     this.keysByRef.set(ref, key);
     this.setLastSegment(ref, 0);
+    this.unpersisted.push(ref);
     return ref;
   }
 
@@ -53,10 +56,15 @@ export class SeriesRegistry {
     return key === undefined ? undefined : parseLabelsKey(key);
   }
 
+  key(ref: number): string {
+    const key = this.keysByRef.get(ref);
+    if (key === undefined) throw new Error(`series ref ${ref} is not registered`);
+    return key;
+  }
+
   /**
-   * Notes that `ref` is written in `segment`; returns true when its row must be upserted in this
-   * commit (first time in the segment). Marks are tentative until the commit succeeds: a failed
-   * commit abandons its segment, so the next segment re-upserts every ref it touches.
+   * Notes that `ref` is written in `segment`; true the first time in that segment. A failed commit
+   * abandons its segment id, so marks of a failed attempt never suppress a later one.
    */
   touch(ref: number, segment: number): boolean {
     if (this.lastSegment[ref] === segment) return false;
@@ -64,10 +72,22 @@ export class SeriesRegistry {
     return true;
   }
 
-  key(ref: number): string {
-    const key = this.keysByRef.get(ref);
-    if (key === undefined) throw new Error(`series ref ${ref} is not registered`);
-    return key;
+  /** Records that `segment` holds `refs` (at open, from the stored sets). */
+  markSegment(refs: ArrayLike<number>, segment: number): void {
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i]!;
+      if (this.keysByRef.has(ref) && this.lastSegment[ref]! < segment) this.lastSegment[ref] = segment;
+    }
+  }
+
+  /** Series created since the last successful commit, whose rows that commit must insert. */
+  newSeries(): readonly number[] {
+    return this.unpersisted;
+  }
+
+  /** Called after a successful commit: the new series rows are stored. */
+  newSeriesPersisted(): void {
+    this.unpersisted = [];
   }
 
   /** The ref the next new series will get (persisted so refs are never reused). */
@@ -75,16 +95,17 @@ export class SeriesRegistry {
     return this.nextRef;
   }
 
-  /** Forgets series last written before `oldestSegment` unless `keep(ref)`; returns how many. */
-  collect(oldestSegment: number, keep: (ref: number) => boolean): number {
-    let collected = 0;
+  /** Forgets series last written before `oldestSegment` unless `keep(ref)`; returns their refs. */
+  collect(oldestSegment: number, keep: (ref: number) => boolean): number[] {
+    const collected: number[] = [];
     for (const [ref, key] of this.keysByRef) {
       if (this.lastSegment[ref]! < oldestSegment && !keep(ref)) {
         this.keysByRef.delete(ref);
         this.refsByKey.delete(key);
-        collected++;
+        collected.push(ref);
       }
     }
+    if (collected.length > 0) this.unpersisted = this.unpersisted.filter((ref) => this.keysByRef.has(ref));
     return collected;
   }
 

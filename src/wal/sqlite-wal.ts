@@ -1,13 +1,16 @@
 /**
  * The durable write-ahead log: one SQLite database (`wal.db`) in the data directory.
  *
- * Schema. `series` maps a ref to its label set (stored once) and the last segment that wrote it.
+ * Schema. `series` maps a ref to its label set, written once when the series is new.
  * `segments` are spans of commits; a segment closes after OUTPOST_WAL_SEGMENT_DURATION or once
  * it holds an eighth of the disk budget (so truncation frees the budget in steps of at most
- * 12.5%, even when a small budget fills in seconds), and a new one starts at every open.
+ * 12.5%, even when a small budget fills in seconds), and a new one starts at every open. Its row
+ * is written when it starts and finished when it closes, together with `segment_series`, the
+ * compressed set of refs it holds (what series collection needs, without rewriting every series
+ * row each segment); the segment open at a crash is rebuilt from its chunks at the next open.
  * `chunks` hold the samples of one commit each (≤ 65,536 samples, format in encoding.ts: about 1-3
- * bytes a sample), in id order within their segment. `cursors` hold each endpoint's acked
- * position (chunk id, sample offset).
+ * bytes a sample), with ids that only grow. `cursors` hold each endpoint's acked position
+ * (chunk id, sample offset).
  *
  * Commits. Appends fill an in-memory batch; `commit()` encodes it and writes series rows, chunks
  * and the segment row in one transaction (journal_mode=WAL, synchronous=FULL: one fsync, so a
@@ -37,7 +40,7 @@ import { SqliteWalConsumer, type ConsumerHost } from './consumer.js';
 import { openWalDatabase, type WalDatabase } from './database.js';
 import { DiskBudget, type BudgetLimits } from './disk-budget.js';
 import { fileSize, isDiskFull, SpaceReserve } from './disk.js';
-import { encodeChunk, MAX_CHUNK_SAMPLES, SeriesState } from './encoding.js';
+import { chunkRefs, decodeRefSet, encodeChunk, encodeRefSet, MAX_CHUNK_SAMPLES, SeriesState } from './encoding.js';
 import { PendingBatch } from './pending-batch.js';
 import { SeriesRegistry } from './series-registry.js';
 import type { DropReason, Wal, WalConsumer, WalPosition, WalStats } from './wal.js';
@@ -59,6 +62,11 @@ export interface SqliteWalOptions {
   clock?: Clock;
   log?: Logger;
   counters?: WalCounters;
+  /**
+   * The consumers (endpoints) configured now. They count for delivery from the start, so data
+   * is not truncated as delivered before a sender created a moment later has read it.
+   */
+  consumers?: readonly string[];
 }
 
 interface Segment {
@@ -105,19 +113,28 @@ class SqliteWal implements Wal {
   private limits: BudgetLimits;
   private readonly consumerHost: ConsumerHost;
   private current: Segment | null = null;
+  /** The segment whose row still holds the stats of its first commit (finished at roll or close). */
+  private openRow: Segment | null = null;
+  /** Refs written in `openRow`, stored with it when it closes. */
+  private openRowRefs: number[] = [];
   private nextSegmentId: number;
+  private nextChunkId: number;
+  private persistedNextRef: number;
   private appended = 0;
   private readonly dropped: Record<DropReason, number> = { retention: 0, disk_budget: 0, corruption: 0 };
   private closed = false;
+  private commitFailing = false;
   private readonly stmt: {
     insertSegment: Statement<[number, number, number, number, number, number, number, number, number]>;
     updateSegment: Statement<[number, number, number, number, number, number, number]>;
-    upsertSeries: Statement<[number, string, number]>;
-    insertChunk: Statement<[number, number, number, number, Buffer]>;
+    insertSeries: Statement<[number, string]>;
+    saveSegmentSeries: Statement<[number, Buffer]>;
+    deleteSegmentSeries: Statement<[number]>;
+    insertChunk: Statement<[number, number, number, number, number, number, Buffer]>;
     setNextRef: Statement<[number]>;
     deleteChunks: Statement<[number, number]>;
     deleteSegment: Statement<[number]>;
-    collectSeries: Statement<[number]>;
+    deleteSeries: Statement<[number]>;
     sumFrom: Statement<[number, number], { n: number | null; lo: number | null; hi: number | null }>;
     cursor: Statement<[string], { chunk: number; offset: number }>;
   };
@@ -137,12 +154,14 @@ class SqliteWal implements Wal {
     this.stmt = {
       insertSegment: db.prepare('INSERT INTO segments (id, started_ms, last_commit_ms, first_chunk, last_chunk, samples, bytes, min_ts, max_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       updateSegment: db.prepare('UPDATE segments SET last_commit_ms = ?, last_chunk = ?, samples = ?, bytes = ?, min_ts = ?, max_ts = ? WHERE id = ?'),
-      upsertSeries: db.prepare('INSERT INTO series (ref, labels, last_segment) VALUES (?, ?, ?) ON CONFLICT (ref) DO UPDATE SET last_segment = excluded.last_segment'),
-      insertChunk: db.prepare('INSERT INTO chunks (segment, samples, min_ts, max_ts, data) VALUES (?, ?, ?, ?, ?)'),
+      insertSeries: db.prepare('INSERT OR IGNORE INTO series (ref, labels) VALUES (?, ?)'),
+      saveSegmentSeries: db.prepare('INSERT OR REPLACE INTO segment_series (segment, refs) VALUES (?, ?)'),
+      deleteSegmentSeries: db.prepare('DELETE FROM segment_series WHERE segment = ?'),
+      insertChunk: db.prepare('INSERT INTO chunks (id, segment, samples, committed_ms, min_ts, max_ts, data) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       setNextRef: db.prepare("UPDATE meta SET value = ? WHERE key = 'next_ref'"),
       deleteChunks: db.prepare('DELETE FROM chunks WHERE id BETWEEN ? AND ?'),
       deleteSegment: db.prepare('DELETE FROM segments WHERE id = ?'),
-      collectSeries: db.prepare('DELETE FROM series WHERE last_segment < ?'),
+      deleteSeries: db.prepare('DELETE FROM series WHERE ref = ?'),
       sumFrom: db.prepare('SELECT sum(samples) AS n, min(min_ts) AS lo, max(max_ts) AS hi FROM chunks WHERE id >= ? AND id <= ?'),
       cursor: db.prepare('SELECT chunk, offset FROM cursors WHERE name = ?'),
     };
@@ -152,10 +171,21 @@ class SqliteWal implements Wal {
         lastChunk: row.last_chunk!, samples: row.samples!, bytes: row.bytes!, minTs: row.min_ts!, maxTs: row.max_ts!,
       });
     }
-    const maxSeg = db.prepare('SELECT max(last_segment) AS s FROM series').get() as { s: number | null };
-    this.nextSegmentId = Math.max(maxSeg.s ?? 0, this.segments.at(-1)?.id ?? 0) + 1;
     this.registry = new SeriesRegistry(db, options.maxSeries);
+    for (const row of db.prepare('SELECT segment, refs FROM segment_series').iterate() as Iterable<{ segment: number; refs: Buffer }>) {
+      this.registry.markSegment(decodeRefSet(row.refs), row.segment);
+    }
+    this.recoverLastSegment();
+    const maxSeg = db.prepare('SELECT max(segment) AS s FROM segment_series').get() as { s: number | null };
+    this.nextSegmentId = Math.max(maxSeg.s ?? 0, this.segments.at(-1)?.id ?? 0) + 1;
+    // Chunk ids only grow, even when every chunk was truncated: a cursor past the last chunk must
+    // never point beyond data written later.
+    const maxChunk = db.prepare('SELECT max(id) AS c FROM chunks').get() as { c: number | null };
+    const maxCursor = db.prepare('SELECT max(chunk) AS c FROM cursors').get() as { c: number | null };
+    this.nextChunkId = Math.max((maxChunk.c ?? 0) + 1, maxCursor.c ?? 1);
+    this.persistedNextRef = this.registry.peekNextRef();
     this.consumerHost = this.createConsumerHost();
+    for (const name of options.consumers ?? []) this.consumer(name);
     this.reserve.ensure();
     this.log.info({ path: this.path, segments: this.segments.length, series: this.registry.size }, 'WAL opened');
   }
@@ -175,7 +205,7 @@ class SqliteWal implements Wal {
 
   append(ref: number, timestampMs: number, value: number): void {
     if (!this.registry.has(ref)) throw new Error(`append to unknown series ref ${ref}`);
-    if (this.pending.count >= MAX_PENDING_SAMPLES) {
+    if (this.commitFailing && this.pending.count >= MAX_PENDING_SAMPLES) {
       this.countDrop('disk_budget', 1);
       return;
     }
@@ -191,6 +221,7 @@ class SqliteWal implements Wal {
     const count = this.pending.count;
     if (count > 0) {
       const error = this.tryWriteBatch();
+      this.commitFailing = error !== undefined;
       if (error) return { committed: 0, error };
       this.appended += count;
       this.counters.samplesAppended(count);
@@ -240,6 +271,7 @@ class SqliteWal implements Wal {
       if (this.registry.touch(ref, seg.id)) touched.push(ref);
     }
     const chunks: Array<{ data: Buffer; samples: number; minTs: number; maxTs: number }> = [];
+    let chunkId = this.nextChunkId;
     for (let start = 0; start < p.count; start += MAX_CHUNK_SAMPLES) {
       const end = Math.min(p.count, start + MAX_CHUNK_SAMPLES);
       let minTs = Infinity;
@@ -252,9 +284,10 @@ class SqliteWal implements Wal {
       chunks.push({ data: encodeChunk(p, start, end, this.writerState), samples: end - start, minTs, maxTs });
     }
     this.db.transaction(() => {
-      for (const ref of touched) this.stmt.upsertSeries.run(ref, this.registry.key(ref), seg.id);
+      for (const ref of this.registry.newSeries()) this.stmt.insertSeries.run(ref, this.registry.key(ref));
       for (const chunk of chunks) {
-        const id = Number(this.stmt.insertChunk.run(seg.id, chunk.samples, chunk.minTs, chunk.maxTs, chunk.data).lastInsertRowid);
+        const id = chunkId++;
+        this.stmt.insertChunk.run(id, seg.id, chunk.samples, now, chunk.minTs, chunk.maxTs, chunk.data);
         if (seg.samples === 0) seg.firstChunk = id;
         seg.lastChunk = id;
         seg.samples += chunk.samples;
@@ -263,16 +296,59 @@ class SqliteWal implements Wal {
         seg.maxTs = Math.max(seg.maxTs, chunk.maxTs);
       }
       seg.lastCommitMs = now;
-      if (rolling) this.stmt.insertSegment.run(seg.id, seg.startedMs, now, seg.firstChunk, seg.lastChunk, seg.samples, seg.bytes, seg.minTs, seg.maxTs);
-      else this.stmt.updateSegment.run(now, seg.lastChunk, seg.samples, seg.bytes, seg.minTs, seg.maxTs, seg.id);
-      this.stmt.setNextRef.run(this.registry.peekNextRef());
+      // The segment row is written when the segment starts and finished when it closes; while it
+      // is open its chunks are the truth (recoverLastSegment), which saves a page write a commit.
+      if (rolling) {
+        this.finishOpenRow();
+        this.stmt.insertSegment.run(seg.id, seg.startedMs, now, seg.firstChunk, seg.lastChunk, seg.samples, seg.bytes, seg.minTs, seg.maxTs);
+      }
+      if (this.registry.peekNextRef() !== this.persistedNextRef) this.stmt.setNextRef.run(this.registry.peekNextRef());
     })();
+    this.nextChunkId = chunkId;
+    this.persistedNextRef = this.registry.peekNextRef();
+    this.registry.newSeriesPersisted();
+    if (rolling) {
+      this.openRow = seg;
+      this.openRowRefs = touched;
+    } else {
+      for (const ref of touched) this.openRowRefs.push(ref);
+    }
     if (rolling) {
       this.segments.push(seg);
     } else {
       Object.assign(cur!, seg);
     }
     this.current = rolling ? seg : cur;
+  }
+
+  private saveSegment(seg: Segment): void {
+    this.stmt.updateSegment.run(seg.lastCommitMs, seg.lastChunk, seg.samples, seg.bytes, seg.minTs, seg.maxTs, seg.id);
+  }
+
+  /** Writes the final stats and series set of the segment written last, if it still exists. */
+  private finishOpenRow(): void {
+    if (this.openRow === null || !this.segments.includes(this.openRow)) return;
+    this.saveSegment(this.openRow);
+    this.stmt.saveSegmentSeries.run(this.openRow.id, encodeRefSet(this.openRowRefs));
+  }
+
+  /** Rebuilds the last segment's row from its chunks: it was open when the process last stopped. */
+  private recoverLastSegment(): void {
+    const last = this.segments.at(-1);
+    if (last === undefined) return;
+    const row = this.db
+      .prepare('SELECT max(id) AS lastChunk, sum(samples) AS samples, sum(length(data)) AS bytes, min(min_ts) AS minTs, max(max_ts) AS maxTs, max(committed_ms) AS lastCommitMs FROM chunks WHERE id >= ?')
+      .get(last.firstChunk) as { lastChunk: number | null; samples: number; bytes: number; minTs: number; maxTs: number; lastCommitMs: number };
+    if (row.lastChunk === null) return;
+    Object.assign(last, row);
+    const refs: number[] = [];
+    for (const chunk of this.db.prepare('SELECT data FROM chunks WHERE id >= ?').iterate(last.firstChunk) as Iterable<{ data: Buffer }>) {
+      for (const ref of chunkRefs(chunk.data)) refs.push(ref);
+    }
+    this.registry.markSegment(refs, last.id);
+    this.openRow = last;
+    this.openRowRefs = refs;
+    this.db.transaction(() => this.finishOpenRow())();
   }
 
   truncate(): void {
@@ -326,23 +402,28 @@ class SqliteWal implements Wal {
 
   /** Deletes a segment; `reason` null means delivered, otherwise undelivered samples are counted. */
   private removeSegment(seg: Segment, reason: DropReason | null): void {
-    if (reason !== null) {
-      const from = this.slowestCursor();
-      const lost = from === null || from.chunk <= seg.firstChunk
-        ? { n: seg.samples, lo: seg.minTs, hi: seg.maxTs }
-        : this.stmt.sumFrom.get(from.chunk, seg.lastChunk)!;
-      const samples = (lost.n ?? 0) - (from !== null && from.chunk > seg.firstChunk && from.chunk <= seg.lastChunk ? from.offset : 0);
-      if (samples > 0) {
-        this.countDrop(reason, samples);
-        this.log.warn({ reason, samples, segment: seg.id, from: new Date(lost.lo ?? seg.minTs).toISOString(), to: new Date(lost.hi ?? seg.maxTs).toISOString() }, 'dropped undelivered samples from the WAL');
-      }
-    }
+    const lost = reason === null ? null : this.undeliveredIn(seg);
     this.db.transaction(() => {
       if (seg.samples > 0) this.stmt.deleteChunks.run(seg.firstChunk, seg.lastChunk);
       this.stmt.deleteSegment.run(seg.id);
+      this.stmt.deleteSegmentSeries.run(seg.id);
     })();
     this.segments.splice(this.segments.indexOf(seg), 1);
     if (seg === this.current) this.current = null;
+    // Counted only once the delete went through: a delete that fails on a full disk is retried.
+    if (reason !== null && lost !== null && lost.samples > 0) {
+      this.countDrop(reason, lost.samples);
+      this.log.warn({ reason, samples: lost.samples, segment: seg.id, from: new Date(lost.fromMs).toISOString(), to: new Date(lost.toMs).toISOString() }, 'dropped undelivered samples from the WAL');
+    }
+  }
+
+  /** Samples of `seg` the slowest consumer has not acked (all of them with no consumer). */
+  private undeliveredIn(seg: Segment): { samples: number; fromMs: number; toMs: number } {
+    const from = this.slowestCursor();
+    if (from === null || from.chunk < seg.firstChunk) return { samples: seg.samples, fromMs: seg.minTs, toMs: seg.maxTs };
+    const rest = this.stmt.sumFrom.get(from.chunk, seg.lastChunk)!;
+    const inside = from.chunk <= seg.lastChunk;
+    return { samples: (rest.n ?? 0) - (inside ? from.offset : 0), fromMs: rest.lo ?? seg.minTs, toMs: rest.hi ?? seg.maxTs };
   }
 
   private slowestCursor(): WalPosition | null {
@@ -359,8 +440,10 @@ class SqliteWal implements Wal {
     const oldest = this.segments[0]?.id ?? this.nextSegmentId;
     // Series of a batch still pending (a commit failed on a full disk) must survive collection.
     const pending = new Set(this.pending.refs.subarray(0, this.pending.count));
-    this.registry.collect(oldest, (ref) => pending.has(ref));
-    this.stmt.collectSeries.run(oldest);
+    const collected = this.registry.collect(oldest, (ref) => pending.has(ref));
+    this.db.transaction(() => {
+      for (const ref of collected) this.stmt.deleteSeries.run(ref);
+    })();
     this.db.pragma('incremental_vacuum');
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
@@ -439,6 +522,7 @@ class SqliteWal implements Wal {
     if (this.closed) return;
     try {
       this.commit();
+      this.db.transaction(() => this.finishOpenRow())();
     } finally {
       this.closed = true;
       this.db.close();

@@ -59,7 +59,10 @@ export interface WalConsumer {
   acked(): WalPosition;
   /** Moves the read position back to the durable cursor (to re-read unacknowledged data). */
   rewind(): void;
-  /** Committed samples not yet acknowledged, and the commit time of the oldest of them. */
+  /**
+   * Committed samples not yet acknowledged, and the smallest sample timestamp of the chunk the
+   * cursor is in (the age of the backlog to chunk precision).
+   */
   backlog(): { samples: number; oldestTimestampMs: number | null };
 }
 
