@@ -2,7 +2,9 @@ import { hostname } from 'node:os';
 import type { Config } from './config/env.js';
 import { createPoller, type Poller } from './inputs/poller.js';
 import type { PollingInput } from './inputs/input.js';
+import { createScrapeInput } from './inputs/scrape/scraper.js';
 import { createSelfMetricsInput } from './inputs/self-input.js';
+import { createRelabelingAppender } from './relabel/relabeling-appender.js';
 import { systemClock } from './lib/clock.js';
 import type { Logger } from './lib/log.js';
 import { readVersion } from './lib/version.js';
@@ -57,9 +59,15 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
   }
   const openWal = wal;
   const commitTimer = setInterval(() => openWal.commit(), config.wal.commitIntervalMs);
+  // Every input writes through the relabel rules; the cache may hold twice the series cap.
+  const appender = createRelabelingAppender(openWal, config.relabelRules, 2 * config.maxSeries);
+  const inputLog = log.child({ component: 'inputs' });
   const inputs: Array<{ input: PollingInput; intervalMs: number }> = [];
   if (config.selfMetrics) inputs.push({ input: createSelfMetricsInput(own.registry, hostname()), intervalMs: SELF_METRICS_INTERVAL_MS });
-  poller = createPoller(inputs, openWal, clock, log.child({ component: 'inputs' }));
+  for (const target of config.scrape.targets) {
+    inputs.push({ input: createScrapeInput(target, { timeoutMs: config.scrape.timeoutMs, log: inputLog }), intervalMs: config.scrape.intervalMs });
+  }
+  poller = createPoller(inputs, appender, clock, inputLog);
   poller.start();
   ready = true;
   log.info({ http: `${httpAddress.host}:${httpAddress.port}`, dataDir: config.wal.dataDir, endpoints: config.remoteWrite.urls.length }, config.remoteWrite.urls.length === 0 ? 'Outpost running in offline mode: buffering to the WAL' : 'Outpost running');

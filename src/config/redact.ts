@@ -47,6 +47,8 @@ export function redactConfig(config: Config): object {
       headers: Object.fromEntries(Object.entries(rw.headers).map(([name, value]) => [name, isSecretHeader(name) ? REDACTED : value])),
     },
     scrape: { ...config.scrape, targets: config.scrape.targets.map((target) => ({ ...target, url: redactUrls(target.url) })) },
+    // Compiled rules hold regexes that print as {}; the file path above says where they are.
+    relabelRules: config.relabelRules.length,
     mqtt: {
       ...config.mqtt,
       url: config.mqtt.url === null ? null : redactUrls(config.mqtt.url),
