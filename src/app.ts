@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Config } from './config/env.js';
 import { createPoller, type Poller } from './inputs/poller.js';
 import type { PollingInput } from './inputs/input.js';
+import { createHostInput } from './inputs/host/index.js';
 import { createScrapeInput } from './inputs/scrape/scraper.js';
 import { createSelfMetricsInput } from './inputs/self-input.js';
 import { createRelabelingAppender } from './relabel/relabeling-appender.js';
@@ -63,6 +64,7 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
   const appender = createRelabelingAppender(openWal, config.relabelRules, 2 * config.maxSeries);
   const inputLog = log.child({ component: 'inputs' });
   const inputs: Array<{ input: PollingInput; intervalMs: number }> = [];
+  if (config.hostMetrics.enabled) inputs.push({ input: createHostInput(), intervalMs: config.hostMetrics.intervalMs });
   if (config.selfMetrics) inputs.push({ input: createSelfMetricsInput(own.registry, hostname()), intervalMs: SELF_METRICS_INTERVAL_MS });
   for (const target of config.scrape.targets) {
     inputs.push({ input: createScrapeInput(target, { timeoutMs: config.scrape.timeoutMs, log: inputLog }), intervalMs: config.scrape.intervalMs });

@@ -5,7 +5,7 @@ import { startOutpostProcess, waitForStatus } from '../helpers/outpost-process.j
 import { tempDir } from '../helpers/temp-dir.js';
 
 describe('Outpost process', () => {
-  it('runs in offline mode, serves health and own metrics, and on SIGTERM commits and exits 0', async (t) => {
+  it('runs in offline mode buffering host and own metrics, serves health, and on SIGTERM commits and exits 0', async (t) => {
     const dir = tempDir();
     t.after(dir.remove);
     const p = await startOutpostProcess({ OUTPOST_DATA_DIR: dir.path, OUTPOST_WAL_COMMIT_INTERVAL: '100ms' });
@@ -25,7 +25,8 @@ describe('Outpost process', () => {
     wal.close();
     const names = new Set(samples.map((s) => /__name__=([^,]+)/.exec(s.labels)?.[1]));
     assert.ok(names.has('outpost_build_info'), `own metrics were written to the WAL: ${[...names].join(' ')}`);
-    assert.ok(samples.every((s) => s.labels.includes('job=outpost')));
+    assert.ok(names.has('node_load1') && names.has('node_cpu_seconds_total'), 'host metrics are buffered by default');
+    assert.ok(samples.filter((s) => s.labels.includes('__name__=outpost_')).every((s) => s.labels.includes('job=outpost')));
   });
 
   it('keeps what it committed when killed with SIGKILL and starts again on the same data', async (t) => {

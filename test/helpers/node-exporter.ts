@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { DEFAULT_MOUNT_POINTS_EXCLUDE } from '../../src/inputs/host/filesystem.js';
+import { freePort, waitForStatus } from './outpost-process.js';
+
+/** Debian's prometheus-node-exporter (1.5). */
+export const NODE_EXPORTER_BIN = '/usr/bin/prometheus-node-exporter';
+
+/**
+ * node_exporter limited to the collectors the host input implements, with upstream 1.5's default
+ * filters: Debian's package patches two defaults (mount points under /run, /mnt and /media are
+ * excluded, and the netdev collector drops `lo`), so those are set back to upstream's here.
+ */
+export const NODE_EXPORTER_ARGS = [
+  '--collector.disable-defaults',
+  ...['cpu', 'loadavg', 'meminfo', 'filesystem', 'diskstats', 'netdev', 'stat', 'time', 'uname', 'os', 'thermal_zone', 'hwmon'].map((c) => `--collector.${c}`),
+  `--collector.filesystem.mount-points-exclude=${DEFAULT_MOUNT_POINTS_EXCLUDE.source}`,
+  '--collector.netdev.device-exclude=',
+];
+
+/** A running node_exporter on 127.0.0.1; `stop` ends it (by PID) and waits for the exit. */
+export interface NodeExporterProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** True when the binary is there. Under CI a missing binary is a failure, not a skip. */
+export function nodeExporterAvailable(): boolean {
+  if (existsSync(NODE_EXPORTER_BIN)) return true;
+  if (process.env.CI === 'true') throw new Error(`${NODE_EXPORTER_BIN} is missing (apt-get install prometheus-node-exporter)`);
+  return false;
+}
+
+/** Starts node_exporter with {@link NODE_EXPORTER_ARGS} on a free port and waits until it answers. */
+export async function startNodeExporter(): Promise<NodeExporterProcess> {
+  const port = await freePort();
+  const child = spawn(NODE_EXPORTER_BIN, [...NODE_EXPORTER_ARGS, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}/metrics`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    await waitForStatus(url, 200);
+  } catch (error) {
+    await stop();
+    throw new Error(`node_exporter did not start: ${log}`, { cause: error });
+  }
+  return { child, url, stop };
+}
+
+/** One sample of the text exposition format. */
+export interface ExpositionSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+const SPECIAL_VALUES = new Map([['+Inf', Infinity], ['-Inf', -Infinity], ['NaN', NaN]]);
+
+/** Families' `# TYPE` and the samples of a Prometheus text exposition (0.0.4); enough for tests. */
+export function parseExposition(text: string): { types: Map<string, string>; samples: ExpositionSample[] } {
+  const types = new Map<string, string>();
+  const samples: ExpositionSample[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('# TYPE ')) {
+      const [, , name, type] = line.split(' ');
+      types.set(name!, type!);
+      continue;
+    }
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: \d+)?$/.exec(line);
+    if (m === null) throw new Error(`cannot parse exposition line: ${line}`);
+    const labels: Record<string, string> = {};
+    const body = m[2] ?? '';
+    const pair = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?/g;
+    for (let p = pair.exec(body); p !== null; p = pair.exec(body)) {
+      labels[p[1]!] = p[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    }
+    samples.push({ name: m[1]!, labels, value: SPECIAL_VALUES.get(m[3]!) ?? Number(m[3]) });
+  }
+  return { types, samples };
+}
+
+/**
+ * A sample's identity in the form test/helpers/wal-fixture.ts `readAll` gives it
+ * (`__name__=x,a=b`, sorted, empty values left out as the WAL drops them).
+ */
+export function sampleKey(sample: ExpositionSample): string {
+  const pairs = Object.entries({ __name__: sample.name, ...sample.labels }).filter(([, v]) => v !== '');
+  pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return pairs.map(([k, v]) => `${k}=${v}`).join(',');
+}
