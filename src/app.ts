@@ -3,6 +3,7 @@ import type { Config } from './config/env.js';
 import { createPoller, type Poller } from './inputs/poller.js';
 import type { PollingInput } from './inputs/input.js';
 import { createHostInput } from './inputs/host/index.js';
+import { createMqttInput, type MqttInput } from './inputs/mqtt/mqtt-input.js';
 import { createScrapeInput } from './inputs/scrape/scraper.js';
 import { createSelfMetricsInput } from './inputs/self-input.js';
 import { createRelabelingAppender } from './relabel/relabeling-appender.js';
@@ -31,10 +32,11 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
   const clock = systemClock;
   let wal: Wal | null = null;
   let poller: Poller | null = null;
+  let mqtt: MqttInput | null = null;
   let ready = false;
   const own = createOwnMetrics(readVersion(), {
     walStats: () => wal?.stats() ?? null,
-    inputs: () => poller?.status() ?? [],
+    inputs: () => [...(poller?.status() ?? []), ...(mqtt ? [mqtt.status()] : [])],
   });
   const server = createStatusServer({
     address: { host: config.http.host, port: config.http.port },
@@ -71,17 +73,23 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
   }
   poller = createPoller(inputs, appender, clock, inputLog);
   poller.start();
+  if (config.mqtt.url !== null) {
+    mqtt = createMqttInput({ config: config.mqtt, appender, log: log.child({ component: 'mqtt' }), counters: own.mqttCounters, clock });
+    await mqtt.start();
+  }
   ready = true;
   log.info({ http: `${httpAddress.host}:${httpAddress.port}`, dataDir: config.wal.dataDir, endpoints: config.remoteWrite.urls.length }, config.remoteWrite.urls.length === 0 ? 'Outpost running in offline mode: buffering to the WAL' : 'Outpost running');
 
   let stopping: Promise<void> | null = null;
   const activePoller = poller;
+  const activeMqtt = mqtt;
   return {
     httpAddress,
     stop() {
       stopping ??= (async () => {
         ready = false;
-        await activePoller.stop();
+        // Inputs stop while the commit timer still runs: MQTT acks wait for their commit.
+        await Promise.all([activePoller.stop(), activeMqtt?.stop()]);
         clearInterval(commitTimer);
         const { committed } = openWal.commit();
         log.info({ committed }, 'inputs stopped; final commit done');

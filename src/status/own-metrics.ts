@@ -1,4 +1,6 @@
 import type { InputStatus } from '../inputs/input.js';
+import type { MqttCounters } from '../inputs/mqtt/mqtt-input.js';
+import { REJECT_REASONS } from '../inputs/mqtt/payload.js';
 import type { WalCounters } from '../wal/sqlite-wal.js';
 import type { DropReason, WalStats } from '../wal/wal.js';
 import { createMetricsRegistry, type MetricsRegistry } from './self-metrics.js';
@@ -13,6 +15,7 @@ export interface OwnMetricsSources {
 export interface OwnMetrics {
   registry: MetricsRegistry;
   walCounters: WalCounters;
+  mqttCounters: MqttCounters;
 }
 
 const DROP_REASONS: DropReason[] = ['retention', 'disk_budget', 'corruption'];
@@ -28,6 +31,9 @@ export function createOwnMetrics(version: string, sources: OwnMetricsSources): O
   seriesDropped.labels('limit');
   const walBytes = registry.gauge('outpost_wal_bytes', 'Bytes the WAL occupies on disk.', [], () => walBytes.set(sources.walStats()?.bytes ?? 0));
   const walSegments = registry.gauge('outpost_wal_segments', 'Segments in the WAL.', [], () => walSegments.set(sources.walStats()?.segments ?? 0));
+  const mqttReceived = registry.counter('outpost_mqtt_messages_received_total', 'MQTT messages received.');
+  const mqttRejected = registry.counter('outpost_mqtt_messages_rejected_total', 'MQTT messages rejected, by reason.', ['reason']);
+  for (const reason of REJECT_REASONS) mqttRejected.labels(reason);
   const inputUp = registry.gauge('outpost_input_up', 'Whether the last collection of an input succeeded.', ['input'], () => {
     for (const input of sources.inputs()) inputUp.labels(input.name).set(input.up ? 1 : 0);
   });
@@ -37,6 +43,10 @@ export function createOwnMetrics(version: string, sources: OwnMetricsSources): O
       samplesAppended: (n) => appended.inc(n),
       samplesDropped: (reason, n) => dropped.labels(reason).inc(n),
       seriesDropped: (reason) => seriesDropped.labels(reason).inc(),
+    },
+    mqttCounters: {
+      received: () => mqttReceived.inc(),
+      rejected: (reason) => mqttRejected.labels(reason).inc(),
     },
   };
 }

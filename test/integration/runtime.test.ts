@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { openTestWal, readAll } from '../helpers/wal-fixture.js';
 import { startOutpostProcess, waitForStatus } from '../helpers/outpost-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { mosquittoPub, startMosquitto } from '../helpers/mosquitto.js';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 
 describe('Outpost process', () => {
   it('runs in offline mode buffering host and own metrics, serves health, and on SIGTERM commits and exits 0', async (t) => {
@@ -52,6 +55,39 @@ describe('Outpost process', () => {
     const reopened = openTestWal(dir.path);
     assert.ok(readAll(reopened, reopened.consumer('check')).length > before);
     reopened.close();
+  });
+
+  it('stores MQTT sensor readings published to a real mosquitto and counts rejects in /metrics', async (t) => {
+    const dir = tempDir();
+    t.after(dir.remove);
+    mkdirSync(join(dir.path, 'broker'));
+    const broker = await startMosquitto({ dataDir: join(dir.path, 'broker') });
+    t.after(() => broker.stop('SIGKILL'));
+    const p = await startOutpostProcess({
+      OUTPOST_DATA_DIR: join(dir.path, 'data'),
+      OUTPOST_MQTT_URL: broker.url,
+      OUTPOST_MQTT_TOPICS: 'sensors/{room}/{__name__}',
+      OUTPOST_HOST_METRICS: 'false',
+      OUTPOST_WAL_COMMIT_INTERVAL: '100ms',
+    });
+    t.after(() => p.child.kill('SIGKILL'));
+    const base = `http://127.0.0.1:${p.port}`;
+    await waitForStatus(`${base}/-/ready`, 200);
+    const deadline = Date.now() + 10_000;
+    let metrics = '';
+    while (!/^outpost_mqtt_messages_received_total [2-9]/m.test(metrics) && Date.now() < deadline) {
+      await mosquittoPub(broker.port, 'sensors/kitchen/temperature', '21.5');
+      await mosquittoPub(broker.port, 'sensors/kitchen/temperature', 'warm');
+      metrics = await (await fetch(`${base}/metrics`)).text();
+    }
+    assert.match(metrics, /^outpost_mqtt_messages_rejected_total\{reason="not_a_number"\} [1-9]/m);
+    assert.match(metrics, /^outpost_input_up\{input="mqtt"\} 1$/m);
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0, p.output());
+    const wal = openTestWal(join(dir.path, 'data'));
+    const temps = readAll(wal, wal.consumer('check')).filter((s) => s.labels === '__name__=temperature,room=kitchen');
+    wal.close();
+    assert.ok(temps.length >= 1 && temps.every((s) => s.v === 21.5));
   });
 
   it('exits 1 naming every bad variable instead of starting', async () => {
