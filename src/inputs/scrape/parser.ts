@@ -24,6 +24,7 @@
  * per-line scratch arrays that grow to the longest label set.
  */
 import { formatLabels, parseLabelsKey } from '../../model/labels.js';
+import type { SeriesCache } from './series-cache.js';
 
 /** Outcome of parsing a body: how many samples it held, or the first bad line (1-based) and why. */
 export type ParseResult = { ok: true; samples: number } | { ok: false; line: number; problem: string };
@@ -65,8 +66,14 @@ const quote = (text: string): string => JSON.stringify(text.length > QUOTE_MAX ?
  * `onSample` does) and runs in time linear in the body (n log n in the labels of a line). More
  * than `maxSamples` samples fail the body, as Prometheus's `sample_limit` fails a scrape.
  */
-export function parseExposition(body: string, onSample: SampleHandler, maxSamples = Infinity): ParseResult {
-  const scanner = new LineScanner(body);
+export function parseExposition(body: string, onSample: SampleHandler, maxSamples = Infinity, cache?: SeriesCache): ParseResult {
+  const result = parseBody(body, onSample, maxSamples, cache);
+  cache?.finish(result.ok);
+  return result;
+}
+
+function parseBody(body: string, onSample: SampleHandler, maxSamples: number, cache: SeriesCache | undefined): ParseResult {
+  const scanner = new LineScanner(body, cache);
   const seen = new Set<string>();
   let line = 0;
   for (let start = 0; start <= body.length; ) {
@@ -105,7 +112,7 @@ class LineScanner {
   private order = new Int32Array(8);
   private count = 0;
 
-  constructor(private readonly body: string) {}
+  constructor(private readonly body: string, private readonly cache: SeriesCache | undefined) {}
 
   /** Scans the line [start, end) (line break excluded); returns a problem or null. */
   scan(start: number, end: number): string | null {
@@ -137,6 +144,16 @@ class LineScanner {
     const nameEnd = this.scanMetricName(start, end);
     if (nameEnd === start) return `expected a metric name, found ${quote(this.body.slice(start, end))}`;
     let p = this.skipBlanks(nameEnd, end);
+    // A series text seen in the previous scrape was fully checked then: reuse its key. The last
+    // `}` of a line closes its label set (a value or timestamp holds none).
+    const seriesEnd = p < end && this.body.charCodeAt(p) === LEFT_BRACE ? this.body.lastIndexOf('}', end - 1) + 1 : nameEnd;
+    const raw = this.cache !== undefined && seriesEnd >= nameEnd ? this.body.slice(start, seriesEnd) : null;
+    const cached = raw === null ? undefined : this.cache!.lookup(raw);
+    if (cached !== undefined) {
+      const problem = this.valueAndTimestamp(this.skipBlanks(seriesEnd, end), end);
+      if (problem === null) this.key = cached;
+      return problem;
+    }
     this.count = 0;
     if (p < end && this.body.charCodeAt(p) === LEFT_BRACE) {
       const after = this.labels(p + 1, end);
@@ -145,6 +162,13 @@ class LineScanner {
     } else if (p === nameEnd && p < end) {
       return `invalid character ${quote(this.body[p]!)} in metric name`;
     }
+    const problem = this.valueAndTimestamp(p, end) ?? this.buildKey(start, nameEnd);
+    if (problem === null && raw !== null && p === this.skipBlanks(seriesEnd, end)) this.cache!.store(raw, this.key!);
+    return problem;
+  }
+
+  /** Parses the value and optional timestamp from `p` to the end of the line. */
+  private valueAndTimestamp(p: number, end: number): string | null {
     const valueStart = p;
     while (p < end && !isBlank(this.body.charCodeAt(p))) p++;
     if (p === valueStart) return 'expected a value after the series';
@@ -158,7 +182,7 @@ class LineScanner {
       if (!this.parseTimestamp(tsStart, p)) return `invalid timestamp ${quote(this.body.slice(tsStart, p))}; expected integer milliseconds`;
       if (this.skipBlanks(p, end) < end) return `unexpected text after the timestamp: ${quote(this.body.slice(p, end).trim())}`;
     }
-    return this.buildKey(start, nameEnd);
+    return null;
   }
 
   /** Scans labels after `{`; returns the offset after `}` or a problem. */

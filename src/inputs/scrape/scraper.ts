@@ -15,6 +15,7 @@ import type { PollingInput } from '../input.js';
 import { fetchBody } from './fetch-body.js';
 import { decodeExposition } from './decode.js';
 import { parseExposition } from './parser.js';
+import { SeriesCache } from './series-cache.js';
 import { ScrapeBuffer, TargetSeries } from './target-series.js';
 
 /**
@@ -77,6 +78,7 @@ export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions):
   };
   const series = new TargetSeries(target.job, target.instance, new Set(Object.values(report)));
   const buffer = new ScrapeBuffer();
+  const seriesCache = new SeriesCache();
 
   /** Fetches and parses into `buffer`; returns the reason the round failed, or null. */
   async function scrape(): Promise<string | null> {
@@ -88,7 +90,7 @@ export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions):
       return `scrape of ${target.url} failed: ${error instanceof Error ? error.message : String(error)}`;
     }
     const decoded = decodeExposition(body);
-    const parsed = decoded.ok ? parseExposition(decoded.text, buffer.push, maxSamples) : decoded;
+    const parsed = decoded.ok ? parseExposition(decoded.text, buffer.push, maxSamples, seriesCache) : decoded;
     if (parsed.ok) return null;
     throttledWarn(log, throttle, 'malformed', { url: target.url, line: parsed.line, problem: parsed.problem }, 'target exposed a malformed metrics page; scrape discarded');
     return `scrape of ${target.url} failed: malformed metrics page at line ${parsed.line}: ${parsed.problem}`;
