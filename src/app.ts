@@ -13,6 +13,9 @@ import { readVersion } from './lib/version.js';
 import { createOwnMetrics } from './status/own-metrics.js';
 import { createStatusServer, type HttpAddress } from './status/server.js';
 import { openSqliteWal } from './wal/sqlite-wal.js';
+import { startEndpoints } from './sender/endpoints.js';
+import { createTransport } from './sender/transport.js';
+import { registerSenderMetrics, type EndpointView } from './status/sender-metrics.js';
 import type { Wal } from './wal/wal.js';
 
 /** A running Outpost; `stop()` runs the ordered shutdown once (later calls wait for the first). */
@@ -34,6 +37,7 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
   let poller: Poller | null = null;
   let mqtt: MqttInput | null = null;
   let ready = false;
+  let endpoints: EndpointView[] = [];
   const own = createOwnMetrics(readVersion(), {
     walStats: () => wal?.stats() ?? null,
     inputs: () => [...(poller?.status() ?? []), ...(mqtt ? [mqtt.status()] : [])],
@@ -45,8 +49,15 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
     log: log.child({ component: 'status' }),
   });
   const httpAddress = await server.start();
+  const rw = config.remoteWrite;
+  const transports = rw.urls.map((url) => createTransport({
+    url, auth: rw.auth, headers: rw.headers, tls: rw.tls, timeoutMs: rw.timeoutMs,
+    retryOnHttp429: rw.queue.retryOnHttp429, maxSockets: rw.queue.maxShards, clock, log: log.child({ component: 'sender' }),
+  }));
   try {
     wal = openSqliteWal({
+      // Each endpoint's cursor is named by its URL without credentials.
+      consumers: transports.map((t) => t.url),
       dir: config.wal.dataDir,
       segmentDurationMs: config.wal.segmentDurationMs,
       retentionMs: config.wal.retentionMs,
@@ -61,6 +72,9 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
     throw error;
   }
   const openWal = wal;
+  const countersFor = registerSenderMetrics(own.registry, () => endpoints, () => openWal.stats().newestTimestampMs);
+  const senders = startEndpoints(config, openWal, transports, countersFor, clock, log);
+  endpoints = senders.views;
   const commitTimer = setInterval(() => openWal.commit(), config.wal.commitIntervalMs);
   // Every input writes through the relabel rules; the cache may hold twice the series cap.
   const appender = createRelabelingAppender(openWal, config.relabelRules, 2 * config.maxSeries);
@@ -93,6 +107,7 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
         clearInterval(commitTimer);
         const { committed } = openWal.commit();
         log.info({ committed }, 'inputs stopped; final commit done');
+        await senders.stop(Date.now() + config.process.shutdownTimeoutMs);
         openWal.close();
         await server.close();
       })();

@@ -78,6 +78,8 @@ export interface WalStats {
   dropped: Record<DropReason, number>;
   /** Smallest sample timestamp not yet delivered to every consumer, or null. */
   oldestUndeliveredTimestampMs: number | null;
+  /** Largest sample timestamp committed (in the segments still held), or null. */
+  newestTimestampMs: number | null;
 }
 
 /** The WAL as the runtime sees it. `close()` is idempotent. */

@@ -1,0 +1,63 @@
+import type { Config } from '../config/env.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
+import { normalizeLabels, type Labels } from '../model/labels.js';
+import { readVersion } from '../lib/version.js';
+import type { Wal } from '../wal/wal.js';
+import { createBandwidthEstimator } from './bandwidth.js';
+import { createConcurrency } from './concurrency.js';
+import { createRateLimiter } from './rate-limiter.js';
+import { remoteWriteHeaders } from './remote-write.js';
+import { startSender, type Sender, type SenderCounters, type SenderStatus } from './sender.js';
+import type { Transport } from './transport.js';
+
+/** The running senders, one per endpoint, and what the status page and metrics read of them. */
+export interface Endpoints {
+  views: Array<{ url: string; status(): SenderStatus; backlog(): { samples: number; oldestTimestampMs: number | null } }>;
+  /** Stops every sender by `deadlineMs`, then closes the transports. */
+  stop(deadlineMs: number): Promise<void>;
+}
+
+/**
+ * Starts one sender per transport (OUTPOST_REMOTE_WRITE_URL), each reading its own WAL cursor,
+ * so a dead endpoint never holds back a live one. One token bucket is shared by all of them.
+ */
+export function startEndpoints(config: Config, wal: Wal, transports: Transport[], countersFor: (url: string) => SenderCounters, clock: Clock, log: Logger): Endpoints {
+  const rw = config.remoteWrite;
+  const limiter = createRateLimiter(rw.maxBytesPerSecond);
+  const external = normalizeLabels(Object.entries(rw.externalLabels).map(([name, value]) => ({ name, value })));
+  if (typeof external === 'string') throw new Error('external labels: ' + external);
+  const headers = remoteWriteHeaders(rw.protocol, readVersion());
+  const senders: Array<{ sender: Sender; transport: Transport }> = transports.map((transport) => {
+    const consumer = wal.consumer(transport.url);
+    const sender = startSender({
+      url: transport.url,
+      protocol: rw.protocol,
+      externalLabels: external as Labels,
+      consumer,
+      labelsOf: (ref) => wal.labels(ref),
+      transport,
+      limiter,
+      bandwidth: createBandwidthEstimator(),
+      concurrency: createConcurrency({ minShards: rw.queue.minShards, maxShards: rw.queue.maxShards }),
+      queue: rw.queue,
+      headers,
+      counters: countersFor(transport.url),
+      clock,
+      log: log.child({ component: 'sender', url: transport.url }),
+      pollIntervalMs: config.wal.commitIntervalMs,
+    });
+    return { sender, transport };
+  });
+  return {
+    views: senders.map(({ sender, transport }) => ({
+      url: transport.url,
+      status: () => sender.status(),
+      backlog: () => wal.consumer(transport.url).backlog(),
+    })),
+    async stop(deadlineMs) {
+      await Promise.all(senders.map(({ sender }) => sender.stop(deadlineMs)));
+      for (const { transport } of senders) transport.close();
+    },
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * The two remote-write messages, written field by field into a reused `ProtoWriter`.
+ *
+ * Wire layout (tag bytes are field number << 3 | wire type):
+ *   1.0 prometheus.WriteRequest   0x0a TimeSeries…
+ *       TimeSeries                0x0a Label… 0x12 Sample…
+ *       Label                     0x0a name, 0x12 value
+ *   2.0 io.prometheus.write.v2.Request   0x22 symbol… 0x2a TimeSeries…
+ *       TimeSeries                0x0a packed labels_refs, 0x12 Sample…
+ *   both Sample                   0x09 value (fixed64), 0x10 timestamp (int64 varint)
+ *
+ * Each TimeSeries' size is computed before it is written, so lengths are written once and nothing
+ * moves. As proto3 allows, a field holding its default is left out: a +0 value (all 64 bits zero,
+ * so -0 is still sent) or a 0 timestamp; receivers decode them as 0. Prometheus's own encoder
+ * leaves them out too (and -0 with them), so every receiver is used to it.
+ *
+ * 2.0 metadata is left out (type UNSPECIFIED): the WAL does not keep metric types, the spec makes
+ * metadata a SHOULD, and a guess from name suffixes could be wrong.
+ */
+import type { Label, Labels } from '../model/labels.js';
+import { ProtoWriter, utf8Size, varint32Size, varint64Size } from './proto-writer.js';
+import type { SeriesSamples } from './remote-write.js';
+
+// 64 KiB holds ~450 series of one sample (1.0); bigger requests grow it once and it stays grown.
+const writer = new ProtoWriter(64 * 1024);
+
+// Scratch reused across series and requests, so encoding allocates nothing per series: the merged
+// label set of the current series and, for 1.0, the UTF-8 sizes of its strings.
+const mergedNames: string[] = [];
+const mergedValues: string[] = [];
+let stringSizes: Uint32Array = new Uint32Array(64);
+
+/** Encodes a 1.0 `prometheus.WriteRequest`; `external` sorted by name. */
+export function encodeV1(series: ReadonlyArray<SeriesSamples>, external: Labels): Uint8Array {
+  writer.reset();
+  const views = new ValueViews();
+  for (const s of series) {
+    if (s.count === 0) continue;
+    checkRange(s);
+    const n = mergeLabels(s.labels, external);
+    if (stringSizes.length < 3 * n) stringSizes = new Uint32Array(6 * n);
+    let labelsSize = 0;
+    for (let k = 0; k < n; k++) {
+      const nameSize = utf8Size(mergedNames[k]!);
+      const valueSize = utf8Size(mergedValues[k]!);
+      const labelSize = 2 + varint32Size(nameSize) + nameSize + varint32Size(valueSize) + valueSize;
+      stringSizes[3 * k] = nameSize;
+      stringSizes[3 * k + 1] = valueSize;
+      stringSizes[3 * k + 2] = labelSize;
+      labelsSize += 1 + varint32Size(labelSize) + labelSize;
+    }
+    const words = views.words(s.values);
+    const seriesSize = labelsSize + samplesSize(s, words);
+    writer.reserve(1 + varint32Size(seriesSize) + seriesSize);
+    writer.byte(0x0a);
+    writer.varint32(seriesSize);
+    for (let k = 0; k < n; k++) {
+      writer.byte(0x0a);
+      writer.varint32(stringSizes[3 * k + 2]!);
+      writer.byte(0x0a);
+      writer.varint32(stringSizes[3 * k]!);
+      writer.utf8(mergedNames[k]!);
+      writer.byte(0x12);
+      writer.varint32(stringSizes[3 * k + 1]!);
+      writer.utf8(mergedValues[k]!);
+    }
+    writeSamples(s, views.bytes(s.values), words);
+  }
+  return writer.finish();
+}
+
+// 2.0 scratch: the label refs of every series back to back, and where each series' refs end.
+let labelRefs: Uint32Array = new Uint32Array(1024);
+const refsEnd: number[] = [];
+
+/** Encodes a 2.0 `io.prometheus.write.v2.Request`; `external` sorted by name. */
+export function encodeV2(series: ReadonlyArray<SeriesSamples>, external: Labels): Uint8Array {
+  // The spec requires symbols[0] to be the empty string. Strings are numbered as first met, so the
+  // label names, which every series repeats, get the small refs (one varint byte).
+  const symbols = [''];
+  const index = new Map<string, number>([['', 0]]);
+  const intern = (s: string): number => {
+    let ref = index.get(s);
+    if (ref === undefined) {
+      ref = symbols.length;
+      index.set(s, ref);
+      symbols.push(s);
+    }
+    return ref;
+  };
+  let r = 0;
+  for (let i = 0; i < series.length; i++) {
+    const s = series[i]!;
+    if (s.count > 0) {
+      checkRange(s);
+      const n = mergeLabels(s.labels, external);
+      if (labelRefs.length < r + 2 * n) labelRefs = grow(labelRefs, r + 2 * n);
+      for (let k = 0; k < n; k++) {
+        labelRefs[r++] = intern(mergedNames[k]!);
+        labelRefs[r++] = intern(mergedValues[k]!);
+      }
+    }
+    refsEnd[i] = r;
+  }
+
+  writer.reset();
+  for (const symbol of symbols) {
+    const size = utf8Size(symbol);
+    writer.reserve(1 + varint32Size(size) + size);
+    writer.byte(0x22);
+    writer.varint32(size);
+    writer.utf8(symbol);
+  }
+
+  const views = new ValueViews();
+  r = 0;
+  for (let i = 0; i < series.length; i++) {
+    const s = series[i]!;
+    const end = refsEnd[i]!;
+    if (s.count === 0) continue;
+    let refsSize = 0;
+    for (let k = r; k < end; k++) refsSize += varint32Size(labelRefs[k]!);
+    const words = views.words(s.values);
+    const seriesSize = 1 + varint32Size(refsSize) + refsSize + samplesSize(s, words);
+    writer.reserve(1 + varint32Size(seriesSize) + seriesSize);
+    writer.byte(0x2a);
+    writer.varint32(seriesSize);
+    writer.byte(0x0a);
+    writer.varint32(refsSize);
+    for (; r < end; r++) writer.varint32(labelRefs[r]!);
+    writeSamples(s, views.bytes(s.values), words);
+  }
+  return writer.finish();
+}
+
+/**
+ * Merges a series' labels with the external ones into `mergedNames`/`mergedValues`, both inputs
+ * sorted by name, and returns the count. The series' own label wins a name clash (Prometheus's
+ * external_labels rule); empty values are skipped, since an empty value means "no such label" and
+ * both specs forbid sending one.
+ */
+function mergeLabels(own: Labels, external: Labels): number {
+  let n = 0;
+  let i = 0;
+  let j = 0;
+  while (i < own.length || j < external.length) {
+    let label: Label;
+    if (j === external.length || (i < own.length && own[i]!.name <= external[j]!.name)) {
+      label = own[i++]!;
+      if (j < external.length && external[j]!.name === label.name) j++;
+    } else {
+      label = external[j++]!;
+    }
+    if (label.value === '') continue;
+    mergedNames[n] = label.name;
+    mergedValues[n] = label.value;
+    n++;
+  }
+  return n;
+}
+
+/** Bytes of the Sample fields of `s` (each: tag, one-byte length, body). */
+function samplesSize(s: SeriesSamples, words: Uint32Array): number {
+  const { timestamps } = s;
+  const end = s.start + s.count;
+  let size = 0;
+  for (let i = s.start; i < end; i++) {
+    const t = timestamps[i]!;
+    if (!Number.isSafeInteger(t)) throw new Error(`sample timestamp ${t} is not an integer number of milliseconds`);
+    // A Sample body is at most 9 + 11 bytes, so its length always fits one varint byte.
+    size += 2 + (words[2 * i] === 0 && words[2 * i + 1] === 0 ? 0 : 9) + (t === 0 ? 0 : 1 + varint64Size(t));
+  }
+  return size;
+}
+
+/** Writes the Sample fields of `s`; `bytes` and `words` view its value column. */
+function writeSamples(s: SeriesSamples, bytes: Uint8Array, words: Uint32Array): void {
+  const { timestamps } = s;
+  const end = s.start + s.count;
+  for (let i = s.start; i < end; i++) {
+    const t = timestamps[i]!;
+    writer.byte(0x12);
+    const lengthAt = writer.pos++;
+    if (words[2 * i] !== 0 || words[2 * i + 1] !== 0) {
+      writer.byte(0x09);
+      writer.fixed64Bytes(bytes, i);
+    }
+    if (t !== 0) {
+      writer.byte(0x10);
+      writer.varint64(t);
+    }
+    writer.bytes[lengthAt] = writer.pos - lengthAt - 1;
+  }
+}
+
+function checkRange(s: SeriesSamples): void {
+  const end = s.start + s.count;
+  if (!(s.start >= 0 && end <= s.timestamps.length && end <= s.values.length)) {
+    throw new RangeError(`samples ${s.start}..${end} lie outside columns of ${s.timestamps.length} and ${s.values.length}`);
+  }
+}
+
+function grow(a: Uint32Array, min: number): Uint32Array {
+  const b = new Uint32Array(Math.max(min, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+/**
+ * Byte and 32-bit views of value columns, made once per column per request: series built by
+ * `groupBySeries` share one column, so this is usually one pair of views a request.
+ */
+class ValueViews {
+  private column: Float64Array | null = null;
+  private byteView: Uint8Array = new Uint8Array(0);
+  private wordView: Uint32Array = new Uint32Array(0);
+
+  bytes(values: Float64Array): Uint8Array {
+    this.view(values);
+    return this.byteView;
+  }
+
+  words(values: Float64Array): Uint32Array {
+    this.view(values);
+    return this.wordView;
+  }
+
+  private view(values: Float64Array): void {
+    if (values === this.column) return;
+    this.column = values;
+    // A Float64Array's byteOffset is a multiple of 8, so the 32-bit view is aligned.
+    this.byteView = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    this.wordView = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+  }
+}

@@ -1,0 +1,55 @@
+import type { RejectReason, SenderCounters, SenderStatus } from '../sender/sender.js';
+import type { MetricsRegistry } from './self-metrics.js';
+
+/** One endpoint as the metrics see it: its sender's status and its WAL backlog. */
+export interface EndpointView {
+  url: string;
+  status(): SenderStatus;
+  backlog(): { samples: number; oldestTimestampMs: number | null };
+}
+
+const REJECT_REASONS: RejectReason[] = ['out_of_order', 'out_of_bounds', 'too_old', 'other'];
+
+/**
+ * Registers the contract's prometheus_remote_storage_* and outpost_uplink_* families (labels
+ * `remote_name`, `url`; Prometheus-compatible, so its remote-write alerts and dashboards work)
+ * and returns the counters one endpoint's sender reports through. `newestWalTimestampMs` feeds
+ * prometheus_remote_storage_highest_timestamp_in_seconds.
+ */
+export function registerSenderMetrics(registry: MetricsRegistry, endpoints: () => EndpointView[], newestWalTimestampMs: () => number | null): (url: string) => SenderCounters {
+  const labels = ['remote_name', 'url'];
+  const nameOf = (url: string): string => new URL(url).host;
+  const samplesTotal = registry.counter('prometheus_remote_storage_samples_total', 'Samples sent successfully.', labels);
+  const failed = registry.counter('prometheus_remote_storage_samples_failed_total', 'Samples dropped after a non-recoverable answer.', labels);
+  const retried = registry.counter('prometheus_remote_storage_samples_retried_total', 'Samples sent again after a recoverable error.', labels);
+  const bytes = registry.counter('prometheus_remote_storage_bytes_total', 'Compressed request bytes sent successfully.', labels);
+  const rejected = registry.counter('outpost_samples_rejected_total', 'Samples an endpoint refused, by the reason it gave.', ['url', 'reason']);
+  const each = (fn: (e: EndpointView) => void) => () => endpoints().forEach(fn);
+  const pending = registry.gauge('prometheus_remote_storage_samples_pending', 'Committed samples not yet delivered.', labels,
+    each((e) => pending.labels(nameOf(e.url), e.url).set(e.backlog().samples)));
+  const shards = registry.gauge('prometheus_remote_storage_shards', 'Shards (parallel request streams) in use.', labels,
+    each((e) => shards.labels(nameOf(e.url), e.url).set(e.status().shards)));
+  const highest = registry.gauge('prometheus_remote_storage_highest_timestamp_in_seconds', 'Newest sample timestamp committed to the WAL.', [], () =>
+    highest.set((newestWalTimestampMs() ?? 0) / 1000));
+  const highestSent = registry.gauge('prometheus_remote_storage_queue_highest_sent_timestamp_seconds', 'Newest sample timestamp delivered.', labels,
+    each((e) => highestSent.labels(nameOf(e.url), e.url).set((e.status().newestSentTimestampMs ?? 0) / 1000)));
+  const oldest = registry.gauge('outpost_wal_oldest_undelivered_timestamp_seconds', 'Timestamp of the oldest sample not yet delivered, 0 when none.', ['url'],
+    each((e) => oldest.labels(e.url).set((e.backlog().oldestTimestampMs ?? 0) / 1000)));
+  const up = registry.gauge('outpost_uplink_up', 'Whether the last request to the endpoint succeeded.', ['url'],
+    each((e) => up.labels(e.url).set(e.status().up ? 1 : 0)));
+  const bandwidth = registry.gauge('outpost_uplink_bandwidth_bytes_per_second', 'Measured throughput to the endpoint (EWMA).', ['url'],
+    each((e) => bandwidth.labels(e.url).set(e.status().bandwidthBytesPerSecond ?? 0)));
+  return (url) => {
+    const l = [nameOf(url), url] as const;
+    for (const reason of REJECT_REASONS) rejected.labels(url, reason);
+    return {
+      sent: (n, b) => {
+        samplesTotal.labels(...l).inc(n);
+        bytes.labels(...l).inc(b);
+      },
+      failed: (n) => failed.labels(...l).inc(n),
+      retried: (n) => retried.labels(...l).inc(n),
+      rejected: (reason, n) => rejected.labels(url, reason).inc(n),
+    };
+  };
+}
