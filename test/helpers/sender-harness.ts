@@ -1,0 +1,100 @@
+import { loadConfig, type Config } from '../../src/config/env.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { silentLogger } from '../../src/lib/log.js';
+import { startEndpoints, type Endpoints } from '../../src/sender/endpoints.js';
+import type { RejectReason, SenderCounters } from '../../src/sender/sender.js';
+import { createTransport } from '../../src/sender/transport.js';
+import type { Wal } from '../../src/wal/wal.js';
+import type { FaultReceiver } from './fault-receiver.js';
+import { decodeRemoteWrite } from './remote-write-schema.js';
+import { openTestWal } from './wal-fixture.js';
+
+/** Counters of one endpoint as plain numbers. */
+export interface CountedSends {
+  sent: number;
+  failed: number;
+  retried: number;
+  rejected: Partial<Record<RejectReason, number>>;
+}
+
+/** A WAL in `dir` with senders to `urls`, committed every 50 ms, as the runtime wires them. */
+export interface SenderHarness {
+  wal: Wal;
+  endpoints: Endpoints;
+  counts: Map<string, CountedSends>;
+  config: Config;
+  /** Appends one sample to each of `series` series `m{i}` at `timestampMs`. */
+  appendRound(series: number, timestampMs: number, value: (i: number) => number): void;
+  stop(): Promise<void>;
+}
+
+export function startSenderHarness(dir: string, urls: string[], env: Record<string, string> = {}): SenderHarness {
+  const loaded = loadConfig({
+    OUTPOST_REMOTE_WRITE_URL: urls.join(','),
+    OUTPOST_DATA_DIR: dir,
+    OUTPOST_WAL_COMMIT_INTERVAL: '50ms',
+    OUTPOST_QUEUE_BATCH_SEND_DEADLINE: '200ms',
+    OUTPOST_QUEUE_MIN_BACKOFF: '100ms',
+    OUTPOST_QUEUE_MAX_BACKOFF: '400ms',
+    OUTPOST_REMOTE_WRITE_TIMEOUT: '2s',
+    ...env,
+  });
+  if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.problem).join('; '));
+  const config = loaded.config;
+  const rw = config.remoteWrite;
+  const transports = rw.urls.map((url) => createTransport({
+    url, auth: rw.auth, headers: rw.headers, tls: rw.tls, timeoutMs: rw.timeoutMs, retryOnHttp429: rw.queue.retryOnHttp429, log: silentLogger,
+  }));
+  const wal = openTestWal(dir, { clock: systemClock, consumers: transports.map((t) => t.url) });
+  const counts = new Map<string, CountedSends>();
+  const countersFor = (url: string): SenderCounters => {
+    const c: CountedSends = { sent: 0, failed: 0, retried: 0, rejected: {} };
+    counts.set(url, c);
+    return {
+      sent: (n) => (c.sent += n),
+      failed: (n) => (c.failed += n),
+      retried: (n) => (c.retried += n),
+      rejected: (reason, n) => (c.rejected[reason] = (c.rejected[reason] ?? 0) + n),
+    };
+  };
+  const endpoints = startEndpoints(config, wal, transports, countersFor, systemClock, silentLogger);
+  const timer = setInterval(() => wal.commit(), config.wal.commitIntervalMs);
+  return {
+    wal, endpoints, counts, config,
+    appendRound(series, timestampMs, value) {
+      for (let i = 0; i < series; i++) {
+        wal.append(wal.seriesRef([{ name: '__name__', value: 'm' }, { name: 'i', value: String(i) }]), timestampMs, value(i));
+      }
+    },
+    async stop() {
+      clearInterval(timer);
+      wal.commit();
+      await endpoints.stop(Date.now() + 2000);
+      wal.close();
+    },
+  };
+}
+
+/** Every sample the receiver answered 2xx, per series key, in arrival order. */
+export function delivered(receiver: FaultReceiver, protocol: '1.0' | '2.0' = '1.0'): Map<string, Array<[number, number]>> {
+  const out = new Map<string, Array<[number, number]>>();
+  for (const request of receiver.requests) {
+    if (request.mode !== 'ok' && request.mode !== 'throttle') continue;
+    for (const s of decodeRemoteWrite(protocol, request.body).series) {
+      const key = s.labels.map((l) => `${l.name}=${l.value}`).join(',');
+      const list = out.get(key) ?? [];
+      s.timestamps.forEach((t, i) => list.push([t, s.values[i]!]));
+      out.set(key, list);
+    }
+  }
+  return out;
+}
+
+/** Polls `condition` every 50 ms until it holds or `timeoutMs` passes (then throws `what`). */
+export async function eventually(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
