@@ -1,7 +1,7 @@
 /**
  * The sender of one remote-write endpoint: drains the WAL from its own cursor, oldest first.
  *
- * Rounds. Each round reads a window of committed samples (queue capacity × shards), regroups it
+ * Rounds. Each round reads a window of committed samples (queue capacity × max shards), regroups it
  * by series, splits the series over the shards by a hash of their labels (a series always lands
  * in the same shard while the count holds) and sends each shard's requests strictly one after
  * another; the shards run in parallel. The cursor is acked at the window's end only when every
@@ -50,6 +50,7 @@ export interface SenderCounters {
 /** The queue settings a sender uses (OUTPOST_QUEUE_*). */
 export interface SenderQueue {
   capacity: number;
+  maxShards: number;
   maxSamplesPerSend: number;
   batchSendDeadlineMs: number;
   minBackoffMs: number;
@@ -220,7 +221,9 @@ export function startSender(options: SenderOptions): Sender {
   async function round(): Promise<boolean> {
     const shards = concurrency.current;
     status.shards = shards;
-    const window = queue.capacity * shards;
+    // The window is what all shards may buffer at most: in steady state it fills over several
+    // scrapes (until the batch deadline), so a request carries several samples per series.
+    const window = queue.capacity * queue.maxShards;
     const backlog = consumer.backlog().samples;
     if (backlog === 0) {
       waitingSince = null;
