@@ -11,6 +11,8 @@ import { systemClock } from './lib/clock.js';
 import type { Logger } from './lib/log.js';
 import { readVersion } from './lib/version.js';
 import { createOwnMetrics } from './status/own-metrics.js';
+import { renderStatusPage, STATUS_PAGE_CSP } from './status/page/page.js';
+import { createStatusCollector } from './status/status-collector.js';
 import { createStatusServer, type HttpAddress } from './status/server.js';
 import { openSqliteWal } from './wal/sqlite-wal.js';
 import { startEndpoints } from './sender/endpoints.js';
@@ -28,8 +30,9 @@ export interface RunningOutpost {
 const SELF_METRICS_INTERVAL_MS = 15_000;
 
 /**
- * Builds and starts the pipeline: WAL, group-commit timer, inputs, status server. Shutdown order
- * (CONTRACT.md): stop inputs, final commit, senders get a deadline, close the database.
+ * Builds and starts the pipeline: WAL, group-commit timer, inputs, status server with its API and
+ * page (fed by the status collector). Shutdown order (CONTRACT.md): stop inputs, final commit,
+ * senders get a deadline, close the database.
  */
 export async function startOutpost(config: Config, log: Logger): Promise<RunningOutpost> {
   const clock = systemClock;
@@ -38,22 +41,32 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
   let mqtt: MqttInput | null = null;
   let ready = false;
   let endpoints: EndpointView[] = [];
-  const own = createOwnMetrics(readVersion(), {
-    walStats: () => wal?.stats() ?? null,
-    inputs: () => [...(poller?.status() ?? []), ...(mqtt ? [mqtt.status()] : [])],
-  });
-  const server = createStatusServer({
-    address: { host: config.http.host, port: config.http.port },
-    registry: own.registry,
-    isReady: () => ready,
-    log: log.child({ component: 'status' }),
-  });
-  const httpAddress = await server.start();
+  const walStats = () => wal?.stats() ?? null;
+  const inputStatus = () => [...(poller?.status() ?? []), ...(mqtt ? [mqtt.status()] : [])];
+  const own = createOwnMetrics(readVersion(), config.wal.maxBytes, { walStats, inputs: inputStatus });
   const rw = config.remoteWrite;
   const transports = rw.urls.map((url) => createTransport({
     url, auth: rw.auth, headers: rw.headers, tls: rw.tls, timeoutMs: rw.timeoutMs,
     retryOnHttp429: rw.queue.retryOnHttp429, maxSockets: rw.queue.maxShards, clock, log: log.child({ component: 'sender' }),
   }));
+  const statusLog = log.child({ component: 'status' });
+  const status = createStatusCollector({
+    version: readVersion(), hostname: hostname(), clock,
+    settings: {
+      walMaxBytes: config.wal.maxBytes, retentionMs: config.wal.retentionMs, commitIntervalMs: config.wal.commitIntervalMs,
+      batchSendDeadlineMs: rw.queue.batchSendDeadlineMs, maxBytesPerSecond: rw.maxBytesPerSecond,
+    },
+    urls: transports.map((t) => t.url), walStats, inputs: inputStatus, endpoints: () => endpoints, log: statusLog,
+  });
+  const server = createStatusServer({
+    address: { host: config.http.host, port: config.http.port },
+    registry: own.registry,
+    isReady: () => ready,
+    log: statusLog,
+    status: (query) => status.document(query.get('history') === '1'),
+    page: () => ({ html: renderStatusPage(status.document(true)), headers: { 'Content-Security-Policy': STATUS_PAGE_CSP } }),
+  });
+  const httpAddress = await server.start();
   try {
     wal = openSqliteWal({
       // Each endpoint's cursor is named by its URL without credentials.
@@ -66,29 +79,32 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
       clock,
       log,
       counters: own.walCounters,
+      onDrop: (...drop) => status.recordDrop(...drop),
     });
   } catch (error) {
     await server.close();
     throw error;
   }
   const openWal = wal;
-  const countersFor = registerSenderMetrics(own.registry, () => endpoints, () => openWal.stats().newestTimestampMs);
-  const senders = startEndpoints(config, openWal, transports, countersFor, clock, log);
+  const metricsFor = registerSenderMetrics(own.registry, () => endpoints, () => openWal.stats().newestTimestampMs);
+  const senders = startEndpoints(config, openWal, transports, (url) => status.observeSender(url, metricsFor(url)), clock, log);
   endpoints = senders.views;
+  status.start();
   const commitTimer = setInterval(() => openWal.commit(), config.wal.commitIntervalMs);
   // Every input writes through the relabel rules; the cache may hold twice the series cap.
   const appender = createRelabelingAppender(openWal, config.relabelRules, 2 * config.maxSeries);
+  // The poller logs as 'inputs'; scrape and MQTT inputs bind their own component (and target/broker).
   const inputLog = log.child({ component: 'inputs' });
   const inputs: Array<{ input: PollingInput; intervalMs: number }> = [];
   if (config.hostMetrics.enabled) inputs.push({ input: createHostInput(), intervalMs: config.hostMetrics.intervalMs });
   if (config.selfMetrics) inputs.push({ input: createSelfMetricsInput(own.registry, hostname()), intervalMs: SELF_METRICS_INTERVAL_MS });
   for (const target of config.scrape.targets) {
-    inputs.push({ input: createScrapeInput(target, { timeoutMs: config.scrape.timeoutMs, log: inputLog }), intervalMs: config.scrape.intervalMs });
+    inputs.push({ input: createScrapeInput(target, { timeoutMs: config.scrape.timeoutMs, log }), intervalMs: config.scrape.intervalMs });
   }
   poller = createPoller(inputs, appender, clock, inputLog);
   poller.start();
   if (config.mqtt.url !== null) {
-    mqtt = createMqttInput({ config: config.mqtt, appender, log: log.child({ component: 'mqtt' }), counters: own.mqttCounters, clock });
+    mqtt = createMqttInput({ config: config.mqtt, appender, log, counters: own.mqttCounters, clock });
     await mqtt.start();
   }
   ready = true;
@@ -102,6 +118,7 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
     stop() {
       stopping ??= (async () => {
         ready = false;
+        status.stop();
         // Inputs stop while the commit timer still runs: MQTT acks wait for their commit.
         await Promise.all([activePoller.stop(), activeMqtt?.stop()]);
         clearInterval(commitTimer);

@@ -20,8 +20,11 @@ export interface OwnMetrics {
 
 const DROP_REASONS: DropReason[] = ['retention', 'disk_budget', 'corruption'];
 
-/** Registers the contract's `outpost_*` families for the build, the WAL and the inputs. */
-export function createOwnMetrics(version: string, sources: OwnMetricsSources): OwnMetrics {
+/**
+ * Registers the contract's `outpost_*` families for the build, the WAL and the inputs.
+ * `walMaxBytes` is OUTPOST_WAL_MAX_BYTES, exported so alerts can divide outpost_wal_bytes by it.
+ */
+export function createOwnMetrics(version: string, walMaxBytes: number, sources: OwnMetricsSources): OwnMetrics {
   const registry = createMetricsRegistry();
   registry.gauge('outpost_build_info', 'Outpost build, value 1.', ['version']).labels(version).set(1);
   const appended = registry.counter('outpost_wal_samples_appended_total', 'Samples committed to the WAL.');
@@ -30,6 +33,7 @@ export function createOwnMetrics(version: string, sources: OwnMetricsSources): O
   const seriesDropped = registry.counter('outpost_series_dropped_total', 'New series refused, by reason.', ['reason']);
   seriesDropped.labels('limit');
   const walBytes = registry.gauge('outpost_wal_bytes', 'Bytes the WAL occupies on disk.', [], () => walBytes.set(sources.walStats()?.bytes ?? 0));
+  registry.gauge('outpost_wal_max_bytes', 'The WAL disk budget configured (OUTPOST_WAL_MAX_BYTES).').set(walMaxBytes);
   const walSegments = registry.gauge('outpost_wal_segments', 'Segments in the WAL.', [], () => walSegments.set(sources.walStats()?.segments ?? 0));
   const mqttReceived = registry.counter('outpost_mqtt_messages_received_total', 'MQTT messages received.');
   const mqttRejected = registry.counter('outpost_mqtt_messages_rejected_total', 'MQTT messages rejected, by reason.', ['reason']);

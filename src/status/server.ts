@@ -18,8 +18,13 @@ export interface StatusServerOptions {
   isReady: () => boolean;
   /** Used as given: pass a child logger carrying the component. */
   log: Logger;
-  /** The document of `GET /api/v1/status`, serialised as JSON; without it that path is 404. */
-  status?: () => unknown;
+  /**
+   * The document of `GET /api/v1/status`, serialised as JSON; without it that path is 404. Gets
+   * the query (`?history=1` asks for chart data).
+   */
+  status?: (query: URLSearchParams) => unknown;
+  /** The status page of `GET /` (HTML, and headers such as its Content-Security-Policy); without it `/` is 404. */
+  page?: () => { html: string; headers?: Record<string, string> };
 }
 
 /** The HTTP server of health checks, own metrics and the status API. */
@@ -34,21 +39,23 @@ interface Answer {
   status: number;
   contentType: string;
   body: string;
+  headers?: Record<string, string>;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
 const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
+const HTML = 'text/html; charset=utf-8';
 const ALLOWED = 'GET, HEAD';
 const NOT_FOUND: Answer = { status: 404, contentType: TEXT, body: 'Not found\n' };
 
 /** Creates a status server; nothing listens until `start()`. */
 export function createStatusServer(options: StatusServerOptions): StatusServer {
-  const { registry, isReady, log, status } = options;
+  const { registry, isReady, log, status, page } = options;
 
   // Every route is computed in full before anything is written, so a throwing handler can still be
   // answered with a clean 500.
-  const routes = new Map<string, () => Answer>([
+  const routes = new Map<string, (query: URLSearchParams) => Answer>([
     ['/-/healthy', () => ({ status: 200, contentType: TEXT, body: 'Healthy\n' })],
     ['/-/ready', () => (isReady()
       ? { status: 200, contentType: TEXT, body: 'Ready\n' }
@@ -56,7 +63,13 @@ export function createStatusServer(options: StatusServerOptions): StatusServer {
     ['/metrics', () => ({ status: 200, contentType: PROMETHEUS_TEXT, body: registry.render() })],
   ]);
   if (status !== undefined) {
-    routes.set('/api/v1/status', () => ({ status: 200, contentType: JSON_TYPE, body: JSON.stringify(status()) + '\n' }));
+    routes.set('/api/v1/status', (query) => ({ status: 200, contentType: JSON_TYPE, body: JSON.stringify(status(query)) + '\n' }));
+  }
+  if (page !== undefined) {
+    routes.set('/', () => {
+      const { html, headers } = page();
+      return { status: 200, contentType: HTML, body: html, headers };
+    });
   }
 
   function answer(req: IncomingMessage): Answer & { allow?: string } {
@@ -68,7 +81,7 @@ export function createStatusServer(options: StatusServerOptions): StatusServer {
       return { status: 405, contentType: TEXT, body: 'Method not allowed\n', allow: ALLOWED };
     }
     try {
-      return route();
+      return route(new URLSearchParams(query === -1 ? '' : url.slice(query + 1)));
     } catch (err) {
       log.error({ err, method: req.method, path: url }, 'status request failed');
       return { status: 500, contentType: TEXT, body: 'Internal server error\n' };
@@ -84,6 +97,7 @@ export function createStatusServer(options: StatusServerOptions): StatusServer {
       'Cache-Control': 'no-store',
     };
     if (a.allow !== undefined) headers['Allow'] = a.allow;
+    Object.assign(headers, a.headers);
     res.writeHead(a.status, headers);
     res.end(req.method === 'HEAD' ? undefined : a.body);
   }

@@ -63,6 +63,12 @@ export interface SqliteWalOptions {
   log?: Logger;
   counters?: WalCounters;
   /**
+   * Called after undelivered samples left the WAL (and were counted), with the range of sample
+   * timestamps they covered; null when unknown (a damaged database moved aside at open). The WAL
+   * only logs ranges; this lets the status page keep the recent ones.
+   */
+  onDrop?: (reason: DropReason, samples: number, fromMs: number | null, toMs: number | null) => void;
+  /**
    * The consumers (endpoints) configured now. They count for delivery from the start, so data
    * is not truncated as delivered before a sender created a moment later has read it.
    */
@@ -206,7 +212,7 @@ class SqliteWal implements Wal {
   append(ref: number, timestampMs: number, value: number): void {
     if (!this.registry.has(ref)) throw new Error(`append to unknown series ref ${ref}`);
     if (this.commitFailing && this.pending.count >= MAX_PENDING_SAMPLES) {
-      this.countDrop('disk_budget', 1);
+      this.countDrop('disk_budget', 1, timestampMs, timestampMs);
       return;
     }
     this.pending.push(ref, Math.round(timestampMs), value);
@@ -412,7 +418,7 @@ class SqliteWal implements Wal {
     if (seg === this.current) this.current = null;
     // Counted only once the delete went through: a delete that fails on a full disk is retried.
     if (reason !== null && lost !== null && lost.samples > 0) {
-      this.countDrop(reason, lost.samples);
+      this.countDrop(reason, lost.samples, lost.fromMs, lost.toMs);
       this.log.warn({ reason, samples: lost.samples, segment: seg.id, from: new Date(lost.fromMs).toISOString(), to: new Date(lost.toMs).toISOString() }, 'dropped undelivered samples from the WAL');
     }
   }
@@ -455,10 +461,11 @@ class SqliteWal implements Wal {
     this.reclaim();
   }
 
-  private countDrop(reason: DropReason, samples: number): void {
+  private countDrop(reason: DropReason, samples: number, fromMs: number | null = null, toMs: number | null = null): void {
     if (samples <= 0) return;
     this.dropped[reason] += samples;
     this.counters.samplesDropped(reason, samples);
+    this.options.onDrop?.(reason, samples, fromMs, toMs);
   }
 
   consumer(name: string): WalConsumer {

@@ -7,6 +7,7 @@
  * throws, so the poller shows the input down with the reason.
  */
 import type { ScrapeTarget } from '../../config/parse.js';
+import { redactUrls } from '../../config/redact.js';
 import { createThrottle, throttledWarn, type Logger } from '../../lib/log.js';
 import { readVersion } from '../../lib/version.js';
 import { labelsKey, normalizeLabels } from '../../model/labels.js';
@@ -55,6 +56,8 @@ export interface ScrapeOptions {
  */
 export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions): PollingInput {
   const url = new URL(target.url);
+  // The URL may carry basic-auth userinfo; errors and logs, which reach the status page, get it redacted.
+  const shownUrl = redactUrls(target.url);
   const limits = { timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES };
   const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
   const headers = {
@@ -67,7 +70,7 @@ export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions):
   const throttle = createThrottle(LOG_INTERVAL_MS);
   const reportKey = (name: string): string => {
     const labels = normalizeLabels([{ name: '__name__', value: name }, { name: 'job', value: target.job }, { name: 'instance', value: target.instance }]);
-    if (typeof labels === 'string') throw new Error(`scrape target ${target.url} cannot be labelled: ${labels}`);
+    if (typeof labels === 'string') throw new Error(`scrape target ${shownUrl} cannot be labelled: ${labels}`);
     return labelsKey(labels);
   };
   const report = {
@@ -87,13 +90,13 @@ export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions):
     try {
       body = await fetchBody(url, headers, limits);
     } catch (error) {
-      return `scrape of ${target.url} failed: ${error instanceof Error ? error.message : String(error)}`;
+      return `scrape of ${shownUrl} failed: ${error instanceof Error ? error.message : String(error)}`;
     }
     const decoded = decodeExposition(body);
     const parsed = decoded.ok ? parseExposition(decoded.text, buffer.push, maxSamples, seriesCache) : decoded;
     if (parsed.ok) return null;
-    throttledWarn(log, throttle, 'malformed', { url: target.url, line: parsed.line, problem: parsed.problem }, 'target exposed a malformed metrics page; scrape discarded');
-    return `scrape of ${target.url} failed: malformed metrics page at line ${parsed.line}: ${parsed.problem}`;
+    throttledWarn(log, throttle, 'malformed', { url: shownUrl, line: parsed.line, problem: parsed.problem }, 'target exposed a malformed metrics page; scrape discarded');
+    return `scrape of ${shownUrl} failed: malformed metrics page at line ${parsed.line}: ${parsed.problem}`;
   }
 
   return {

@@ -102,7 +102,26 @@ test('other methods on a known path answer 405 with Allow', async () => {
   });
 });
 
-test('unknown paths, including / for now, answer 404', async () => {
+test('/api/v1/status passes the query to status()', async () => {
+  await withServer({ status: (query) => ({ history: query.get('history') }) }, async (base) => {
+    assert.deepEqual(await (await fetch(`${base}/api/v1/status?history=1`)).json(), { history: '1' });
+    assert.deepEqual(await (await fetch(`${base}/api/v1/status`)).json(), { history: null });
+  });
+});
+
+test('/ serves the page as HTML with its headers', async () => {
+  const page = () => ({ html: '<!doctype html><title>x</title>', headers: { 'Content-Security-Policy': "default-src 'none'" } });
+  await withServer({ page }, async (base) => {
+    const res = await fetch(`${base}/?refresh=1`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.equal(res.headers.get('content-security-policy'), "default-src 'none'");
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(await res.text(), '<!doctype html><title>x</title>');
+  });
+});
+
+test('unknown paths, and / without a page, answer 404', async () => {
   await withServer({}, async (base) => {
     for (const path of ['/', '/nope', '/metrics/extra']) {
       const res = await fetch(base + path);
