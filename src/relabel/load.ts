@@ -5,8 +5,13 @@
  * relabel module.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isNode, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { compileRelabelConfigs, type RelabelCompileResult } from './rules.js';
+
+// The YAML parser is loaded on first use: most gateways have no relabel file, and it costs memory.
+let yaml: typeof Yaml | undefined;
+const loadYaml = (): typeof Yaml => (yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
 
 const KEY = 'relabel_configs';
 
@@ -23,6 +28,7 @@ export function loadRelabelFile(path: string): RelabelCompileResult {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     return { ok: false, errors: [`cannot read relabel config file ${path} (${code})`] };
   }
+  const { isMap, isNode, isSeq, LineCounter, parseDocument, visit } = loadYaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const lineOf = (offset: number): string => {
