@@ -36,6 +36,7 @@ import { parseArgs } from 'node:util';
 import type { Label, Labels } from '../../src/model/labels.js';
 import { encodeProtobuf, encodeRequest, type RemoteWriteProtocol, type SeriesSamples } from '../../src/sender/remote-write.js';
 import { groupBySeries } from '../../src/sender/series-group.js';
+import { prng } from './prng.js';
 
 const TARGETS = 10;
 const SERIES_PER_TARGET = 1000;
@@ -47,18 +48,6 @@ const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const WAL_READ = 10_000;
 /** Wire bytes per sample of Prometheus agent and vmagent on this load (RESULTS-baseline.md). */
 const PEERS_BYTES_PER_SAMPLE = 19;
-
-/** mulberry32, as the harness's exporter uses: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Family {
   name: string;

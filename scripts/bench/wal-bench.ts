@@ -31,6 +31,7 @@ import Database from 'better-sqlite3';
 import { createManualClock } from '../../src/lib/clock.js';
 import { labelsKey, type Label, type Labels } from '../../src/model/labels.js';
 import { openSqliteWal, WAL_FILE } from '../../src/wal/sqlite-wal.js';
+import { prng } from './prng.js';
 
 const SCRAPE_INTERVAL_MS = 15_000;
 const READ_BATCH = 5000;
@@ -117,18 +118,6 @@ function instanceTemplate(): SeriesTemplate[] {
     add('node_scrape_collector_duration_seconds', { collector }, Kind.Noisy, 0.01, 0.001);
   }
   return t;
-}
-
-/** mulberry32: a small seeded PRNG, so every run sees the same values. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The benchmark's series: label sets, keys and per-series value state. */
