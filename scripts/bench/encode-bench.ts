@@ -23,7 +23,8 @@
  *   catch-up  60 samples per series per request, 15 s apart (draining a backlog after an
  *             outage), 33 series a request.
  * Timed: `encodeRequest` (protobuf + Snappy) over already-grouped `SeriesSamples`, which is what
- * the sender calls per request, and `encodeProtobuf` alone (the rest is Snappy); building the
+ * the sender calls per request (each series' `WireSeries` made once, as the sender's cache keeps
+ * them from round to round; the warm-up pass encodes their labels), and `encodeProtobuf` alone (the rest is Snappy); building the
  * request lists is not timed. Then, bytes only: wire bytes per sample for 1, 2, 5, 15 and 60
  * samples per series per request, what batching several scrapes of a series into one request
  * buys. Last, `groupBySeries` turning WAL batches (10,000 samples in append order) into views.
@@ -33,9 +34,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type { Label, Labels } from '../../src/model/labels.js';
+import type { Label } from '../../src/model/labels.js';
 import { encodeProtobuf, encodeRequest, type RemoteWriteProtocol, type SeriesSamples } from '../../src/sender/remote-write.js';
 import { groupBySeries } from '../../src/sender/series-group.js';
+import { WireSeries } from '../../src/sender/wire-series.js';
 import { prng } from './prng.js';
 
 const TARGETS = 10;
@@ -77,16 +79,16 @@ const FAMILIES: Family[] = [
   { name: 'node_softnet_backlog_len', labels: (i) => ({ cpu: String(i) }), gauge: [0, 500, 20] },
 ];
 
-/** Every series' labels, and its 60 samples side by side in two columns (series-major). */
+/** Every series, and its 60 samples side by side in two columns (series-major). */
 interface Load {
-  labels: Labels[];
+  series: WireSeries[];
   timestamps: Float64Array;
   values: Float64Array;
 }
 
 function buildLoad(): Load {
   const random = prng(1);
-  const labels: Labels[] = [];
+  const series: WireSeries[] = [];
   const family: Family[] = [];
   const timestamps = new Float64Array(SERIES * SCRAPES);
   const values = new Float64Array(SERIES * SCRAPES);
@@ -100,7 +102,7 @@ function buildLoad(): Load {
         const set: Label[] = Object.entries({ __name__: f.name, ...own, instance: `127.0.0.1:${19100 + t}`, job: 'bench' })
           .map(([name, value]) => ({ name, value }));
         set.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-        labels.push(set);
+        series.push(new WireSeries(set, []));
         family.push(f);
       }
     }
@@ -121,7 +123,7 @@ function buildLoad(): Load {
       values[s * SCRAPES + k] = v;
     }
   }
-  return { labels, timestamps, values };
+  return { series, timestamps, values };
 }
 
 /**
@@ -136,7 +138,7 @@ function* rounds(load: Load, perSeries: number, maxSamples: number): Generator<S
     for (let first = 0; first < SERIES; first += seriesPerRequest) {
       const request: SeriesSamples[] = [];
       for (let s = first; s < Math.min(SERIES, first + seriesPerRequest); s++) {
-        request.push({ labels: load.labels[s]!, timestamps: load.timestamps, values: load.values, start: s * SCRAPES + k, count: perSeries });
+        request.push({ series: load.series[s]!, timestamps: load.timestamps, values: load.values, start: s * SCRAPES + k, count: perSeries });
       }
       requests.push(request);
     }
@@ -157,10 +159,10 @@ function pass(load: Load, protocol: RemoteWriteProtocol, perSeries: number, maxS
   const result: Pass = { seconds: 0, encodeSeconds: 0, wireBytes: 0, protobufBytes: 0, requests: 0 };
   for (const requests of rounds(load, perSeries, maxSamples)) {
     let start = performance.now();
-    for (const request of requests) result.wireBytes += encodeRequest(protocol, request, []).length;
+    for (const request of requests) result.wireBytes += encodeRequest(protocol, request).length;
     result.seconds += (performance.now() - start) / 1000;
     start = performance.now();
-    for (const request of requests) result.protobufBytes += encodeProtobuf(protocol, request, []).length;
+    for (const request of requests) result.protobufBytes += encodeProtobuf(protocol, request).length;
     result.encodeSeconds += (performance.now() - start) / 1000;
     result.requests += requests.length;
   }
@@ -173,7 +175,7 @@ function groupRate(load: Load): number {
   const refs = new Uint32Array(WAL_READ);
   const timestamps = new Float64Array(WAL_READ);
   const values = new Float64Array(WAL_READ);
-  const labelsOf = (ref: number): Labels => load.labels[ref - 1]!;
+  const seriesOf = (ref: number): WireSeries => load.series[ref - 1]!;
   let seconds = 0;
   for (let from = 0; from < total; from += WAL_READ) {
     // Scrape-major, as inputs append: sample i is scrape floor(i / SERIES) of series i % SERIES.
@@ -186,7 +188,7 @@ function groupRate(load: Load): number {
       values[j] = load.values[s * SCRAPES + k]!;
     }
     const start = performance.now();
-    groupBySeries({ refs, timestamps, values, count: WAL_READ }, labelsOf);
+    groupBySeries({ refs, timestamps, values, count: WAL_READ }, seriesOf);
     seconds += (performance.now() - start) / 1000;
   }
   return total / seconds;
@@ -210,7 +212,7 @@ function main(): void {
   const maxSamples = Math.max(1, Number(args['max-samples']));
   const load = buildLoad();
   const samples = SERIES * SCRAPES;
-  const labelBytes = load.labels.reduce((n, ls) => n + ls.reduce((m, l) => m + (l.name === '__name__' ? 0 : l.name.length + l.value.length), 0), 0) / SERIES;
+  const labelBytes = load.series.reduce((n, s) => n + s.labels.reduce((m, l) => m + (l.name === '__name__' ? 0 : l.name.length + l.value.length), 0), 0) / SERIES;
   console.log(`${SERIES} series (${labelBytes.toFixed(1)} B of label text besides __name__), ${SCRAPES} scrapes ${INTERVAL_MS / 1000} s apart, ` +
     `≤ ${maxSamples} samples a request, median of ${runs} runs`);
 

@@ -1,7 +1,7 @@
 import type { Config } from '../config/env.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
-import { normalizeLabels, type Labels } from '../model/labels.js';
+import { normalizeLabels } from '../model/labels.js';
 import { readVersion } from '../lib/version.js';
 import type { Wal } from '../wal/wal.js';
 import { createBandwidthEstimator } from './bandwidth.js';
@@ -10,6 +10,7 @@ import { createRateLimiter } from './rate-limiter.js';
 import { remoteWriteHeaders } from './remote-write.js';
 import { startSender, type Sender, type SenderCounters, type SenderStatus } from './sender.js';
 import type { Transport } from './transport.js';
+import { createWireSeriesCache } from './wire-series.js';
 
 /** The running senders, one per endpoint, and what the status page and metrics read of them. */
 export interface Endpoints {
@@ -28,14 +29,14 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
   const external = normalizeLabels(Object.entries(rw.externalLabels).map(([name, value]) => ({ name, value })));
   if (typeof external === 'string') throw new Error('external labels: ' + external);
   const headers = remoteWriteHeaders(rw.protocol, readVersion());
+  const series = createWireSeriesCache((ref) => wal.labels(ref), external, clock);
   const senders: Array<{ sender: Sender; transport: Transport }> = transports.map((transport) => {
     const consumer = wal.consumer(transport.url);
     const sender = startSender({
       url: transport.url,
       protocol: rw.protocol,
-      externalLabels: external as Labels,
       consumer,
-      labelsOf: (ref) => wal.labels(ref),
+      series,
       transport,
       limiter,
       bandwidth: createBandwidthEstimator(),

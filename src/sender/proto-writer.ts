@@ -130,6 +130,12 @@ export class ProtoWriter {
     this.pos = pos + 8;
   }
 
+  /** Writes the bytes of `source`. */
+  copy(source: Uint8Array): void {
+    this.bytes.set(source, this.pos);
+    this.pos += source.length;
+  }
+
   /** Writes `s` as UTF-8; `utf8Size(s)` bytes. */
   utf8(s: string): void {
     const bytes = this.bytes;

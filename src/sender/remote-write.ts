@@ -18,8 +18,8 @@
  * The body is Snappy block-compressed (both specs forbid the framed format) with snappyjs.
  */
 import { compress } from 'snappyjs';
-import type { Labels } from '../model/labels.js';
 import { encodeV1, encodeV2 } from './rw-messages.js';
+import type { WireSeries } from './wire-series.js';
 
 /** The remote-write spec version an endpoint speaks (`OUTPOST_REMOTE_WRITE_PROTOCOL`). */
 export type RemoteWriteProtocol = '1.0' | '2.0';
@@ -30,8 +30,8 @@ export type RemoteWriteProtocol = '1.0' | '2.0';
  * so a batch costs one object per series and none per sample.
  */
 export interface SeriesSamples {
-  /** The series' label set, sorted by name with unique names (see `normalizeLabels`). */
-  readonly labels: Labels;
+  /** The series: its labels, external labels merged in, and their encoding. */
+  readonly series: WireSeries;
   /** Sample times in milliseconds since the epoch; each a safe integer. */
   readonly timestamps: Float64Array;
   /** Sample values; their bits (NaN payloads included) reach the wire unchanged. */
@@ -42,23 +42,21 @@ export interface SeriesSamples {
 
 /**
  * Encodes `series` as an uncompressed protobuf message of `protocol`: one TimeSeries per series
- * with samples (a series with none is left out, as the 2.0 spec requires), its labels merged with
- * `externalLabels` (added unless the series has that name; empty values dropped, as both specs
- * forbid them), sorted by name. Samples keep the order given. Returns a view into a buffer
- * reused by the next call (synchronous, so no other call can intervene before the caller copies
- * or compresses it). Throws when a timestamp is not a safe integer: a broken WAL invariant.
+ * with samples (a series with none is left out, as the 2.0 spec requires) and the labels of its
+ * `WireSeries`. Samples keep the order given. Returns a view into a buffer reused by the next
+ * call (synchronous, so no other call can intervene before the caller copies or compresses it).
+ * Throws when a timestamp is not a safe integer: a broken WAL invariant.
  */
-export function encodeProtobuf(protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>, externalLabels: Labels): Uint8Array {
-  const external = sortedByName(externalLabels);
-  return protocol === '1.0' ? encodeV1(series, external) : encodeV2(series, external);
+export function encodeProtobuf(protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>): Uint8Array {
+  return protocol === '1.0' ? encodeV1(series) : encodeV2(series);
 }
 
 /**
  * Encodes `series` as a remote-write request body of `protocol` (see `encodeProtobuf`), Snappy
  * block-compressed. The result is a new array the caller owns.
  */
-export function encodeRequest(protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>, externalLabels: Labels): Uint8Array {
-  return compress(encodeProtobuf(protocol, series, externalLabels));
+export function encodeRequest(protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>): Uint8Array {
+  return compress(encodeProtobuf(protocol, series));
 }
 
 /**
@@ -105,12 +103,4 @@ export function readWrittenCounts(header: (name: string) => string | null | unde
 function count(text: string | null | undefined): number {
   const trimmed = text?.trim();
   return trimmed !== undefined && COUNT.test(trimmed) ? Number(trimmed) : 0;
-}
-
-/** `labels` sorted by name: external labels come from configuration, where order is the user's. */
-function sortedByName(labels: Labels): Labels {
-  for (let i = 1; i < labels.length; i++) {
-    if (labels[i - 1]!.name > labels[i]!.name) return [...labels].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  }
-  return labels;
 }

@@ -17,64 +17,61 @@
  * 2.0 metadata is left out (type UNSPECIFIED): the WAL does not keep metric types, the spec makes
  * metadata a SHOULD, and a guess from name suffixes could be wrong.
  */
-import type { Label, Labels } from '../model/labels.js';
+import type { Labels } from '../model/labels.js';
 import { ProtoWriter, utf8Size, varint32Size, varint64Size } from './proto-writer.js';
 import type { SeriesSamples } from './remote-write.js';
 
 // 64 KiB holds ~450 series of one sample (1.0); bigger requests grow it once and it stays grown.
 const writer = new ProtoWriter(64 * 1024);
 
-// Scratch reused across series and requests, so encoding allocates nothing per series: the merged
-// label set of the current series and, for 1.0, the UTF-8 sizes of its strings.
-const mergedNames: string[] = [];
-const mergedValues: string[] = [];
-let stringSizes: Uint32Array = new Uint32Array(64);
-
-/** Encodes a 1.0 `prometheus.WriteRequest`; `external` sorted by name. */
-export function encodeV1(series: ReadonlyArray<SeriesSamples>, external: Labels): Uint8Array {
+/** Encodes a 1.0 `prometheus.WriteRequest`. */
+export function encodeV1(series: ReadonlyArray<SeriesSamples>): Uint8Array {
   writer.reset();
   const views = new ValueViews();
   for (const s of series) {
     if (s.count === 0) continue;
     checkRange(s);
-    const n = mergeLabels(s.labels, external);
-    if (stringSizes.length < 3 * n) stringSizes = new Uint32Array(6 * n);
-    let labelsSize = 0;
-    for (let k = 0; k < n; k++) {
-      const nameSize = utf8Size(mergedNames[k]!);
-      const valueSize = utf8Size(mergedValues[k]!);
-      const labelSize = 2 + varint32Size(nameSize) + nameSize + varint32Size(valueSize) + valueSize;
-      stringSizes[3 * k] = nameSize;
-      stringSizes[3 * k + 1] = valueSize;
-      stringSizes[3 * k + 2] = labelSize;
-      labelsSize += 1 + varint32Size(labelSize) + labelSize;
-    }
+    const labels = s.series.v1Labels();
     const words = views.words(s.values);
-    const seriesSize = labelsSize + samplesSize(s, words);
+    const seriesSize = labels.length + samplesSize(s, words);
     writer.reserve(1 + varint32Size(seriesSize) + seriesSize);
     writer.byte(0x0a);
     writer.varint32(seriesSize);
-    for (let k = 0; k < n; k++) {
-      writer.byte(0x0a);
-      writer.varint32(stringSizes[3 * k + 2]!);
-      writer.byte(0x0a);
-      writer.varint32(stringSizes[3 * k]!);
-      writer.utf8(mergedNames[k]!);
-      writer.byte(0x12);
-      writer.varint32(stringSizes[3 * k + 1]!);
-      writer.utf8(mergedValues[k]!);
-    }
+    writer.copy(labels);
     writeSamples(s, views.bytes(s.values), words);
   }
   return writer.finish();
+}
+
+/**
+ * The Label fields of a 1.0 TimeSeries for `labels` (already merged, sorted, no empty value), as a
+ * new array: `WireSeries` keeps it, so a series' labels are encoded once, not once per request.
+ */
+export function encodeLabelsV1(labels: Labels): Uint8Array {
+  const out = new ProtoWriter(64);
+  for (const { name, value } of labels) {
+    const nameSize = utf8Size(name);
+    const valueSize = utf8Size(value);
+    const labelSize = 2 + varint32Size(nameSize) + nameSize + varint32Size(valueSize) + valueSize;
+    out.reserve(1 + varint32Size(labelSize) + labelSize);
+    out.byte(0x0a);
+    out.varint32(labelSize);
+    out.byte(0x0a);
+    out.varint32(nameSize);
+    out.utf8(name);
+    out.byte(0x12);
+    out.varint32(valueSize);
+    out.utf8(value);
+  }
+  return out.finish().slice();
 }
 
 // 2.0 scratch: the label refs of every series back to back, and where each series' refs end.
 let labelRefs: Uint32Array = new Uint32Array(1024);
 const refsEnd: number[] = [];
 
-/** Encodes a 2.0 `io.prometheus.write.v2.Request`; `external` sorted by name. */
-export function encodeV2(series: ReadonlyArray<SeriesSamples>, external: Labels): Uint8Array {
+/** Encodes a 2.0 `io.prometheus.write.v2.Request`. */
+export function encodeV2(series: ReadonlyArray<SeriesSamples>): Uint8Array {
   // The spec requires symbols[0] to be the empty string. Strings are numbered as first met, so the
   // label names, which every series repeats, get the small refs (one varint byte).
   const symbols = [''];
@@ -93,11 +90,11 @@ export function encodeV2(series: ReadonlyArray<SeriesSamples>, external: Labels)
     const s = series[i]!;
     if (s.count > 0) {
       checkRange(s);
-      const n = mergeLabels(s.labels, external);
-      if (labelRefs.length < r + 2 * n) labelRefs = grow(labelRefs, r + 2 * n);
-      for (let k = 0; k < n; k++) {
-        labelRefs[r++] = intern(mergedNames[k]!);
-        labelRefs[r++] = intern(mergedValues[k]!);
+      const labels = s.series.labels;
+      if (labelRefs.length < r + 2 * labels.length) labelRefs = grow(labelRefs, r + 2 * labels.length);
+      for (const { name, value } of labels) {
+        labelRefs[r++] = intern(name);
+        labelRefs[r++] = intern(value);
       }
     }
     refsEnd[i] = r;
@@ -131,32 +128,6 @@ export function encodeV2(series: ReadonlyArray<SeriesSamples>, external: Labels)
     writeSamples(s, views.bytes(s.values), words);
   }
   return writer.finish();
-}
-
-/**
- * Merges a series' labels with the external ones into `mergedNames`/`mergedValues`, both inputs
- * sorted by name, and returns the count. The series' own label wins a name clash (Prometheus's
- * external_labels rule); empty values are skipped, since an empty value means "no such label" and
- * both specs forbid sending one.
- */
-function mergeLabels(own: Labels, external: Labels): number {
-  let n = 0;
-  let i = 0;
-  let j = 0;
-  while (i < own.length || j < external.length) {
-    let label: Label;
-    if (j === external.length || (i < own.length && own[i]!.name <= external[j]!.name)) {
-      label = own[i++]!;
-      if (j < external.length && external[j]!.name === label.name) j++;
-    } else {
-      label = external[j++]!;
-    }
-    if (label.value === '') continue;
-    mergedNames[n] = label.name;
-    mergedValues[n] = label.value;
-    n++;
-  }
-  return n;
 }
 
 /** Bytes of the Sample fields of `s` (each: tag, one-byte length, body). */

@@ -25,8 +25,6 @@
  */
 import type { Clock } from '../lib/clock.js';
 import { createThrottle, throttledWarn, type Logger } from '../lib/log.js';
-import { labelsKey, type Labels } from '../model/labels.js';
-import { hashSeriesKey } from '../model/series-hash.js';
 import type { WalConsumer } from '../wal/wal.js';
 import type { BandwidthEstimator } from './bandwidth.js';
 import { createBackoff, type Backoff } from './backoff.js';
@@ -35,6 +33,7 @@ import type { RateLimiter } from './rate-limiter.js';
 import { encodeRequest, type RemoteWriteProtocol, type SeriesSamples } from './remote-write.js';
 import { groupBySeries } from './series-group.js';
 import type { SendResult, Transport } from './transport.js';
+import type { WireSeriesCache } from './wire-series.js';
 
 /** Why an endpoint refused samples (the `reason` of outpost_samples_rejected_total). */
 export type RejectReason = 'out_of_order' | 'out_of_bounds' | 'too_old' | 'other';
@@ -61,9 +60,9 @@ export interface SenderQueue {
 export interface SenderOptions {
   url: string;
   protocol: RemoteWriteProtocol;
-  externalLabels: Labels;
   consumer: WalConsumer;
-  labelsOf: (ref: number) => Labels | undefined;
+  /** The series of the WAL's refs, external labels merged in (shared by the endpoints). */
+  series: WireSeriesCache;
   transport: Transport;
   limiter: RateLimiter;
   bandwidth: BandwidthEstimator;
@@ -134,7 +133,7 @@ export function startSender(options: SenderOptions): Sender {
   async function sendRequest(request: Request, backoff: Backoff): Promise<boolean> {
     const series = dropTooOld(request);
     if (series.length === 0) return true;
-    const body = encodeRequest(options.protocol, series, options.externalLabels);
+    const body = encodeRequest(options.protocol, series);
     const samples = series.reduce((n, s) => n + s.count, 0);
     for (;;) {
       if (outOfTime()) return false;
@@ -234,10 +233,10 @@ export function startSender(options: SenderOptions): Sender {
     const batch = consumer.read(window);
     if (batch === null) return false;
     const end = batch.end;
-    const grouped = groupBySeries(batch, options.labelsOf);
+    const grouped = groupBySeries(batch, options.series.get);
     if (grouped.unlabelled > 0) counters.failed(grouped.unlabelled);
     const perShard: SeriesSamples[][] = Array.from({ length: shards }, () => []);
-    for (const s of grouped.series) perShard[hashSeriesKey(labelsKey(s.labels)) % shards]!.push(s);
+    for (const s of grouped.series) perShard[s.series.shardHash % shards]!.push(s);
     const started = clock.now();
     const results = await Promise.all(perShard.map(async (series) => {
       const backoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs });

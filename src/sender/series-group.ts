@@ -6,9 +6,9 @@
  * where each series' samples sit together, still oldest first; each series then becomes one
  * `SeriesSamples` view (one object per series, none per sample) and one TimeSeries on the wire.
  */
-import type { Labels } from '../model/labels.js';
 import type { SampleColumns } from '../wal/encoding.js';
 import type { SeriesSamples } from './remote-write.js';
+import type { WireSeries } from './wire-series.js';
 
 /** A batch regrouped by series (see `groupBySeries`). */
 export interface GroupedSamples {
@@ -20,33 +20,33 @@ export interface GroupedSamples {
 
 /**
  * Groups the first `count` samples of `columns` (a `WalBatch`) by series ref, keeping each
- * series' samples in batch order, and looks up each series' labels once with `labelsOf` (e.g.
- * `(ref) => wal.labels(ref)`). Samples whose series has no labels (collected, which the WAL rules
+ * series' samples in batch order, and looks up each series once with `seriesOf` (a
+ * `WireSeriesCache`'s `get`). Samples whose series has no labels (collected, which the WAL rules
  * out for data it still holds) are left out and counted, so they can be reported rather than
  * block delivery. The result owns new columns: it stays valid after the WAL's next `read()`.
  * Values are copied as bits, so NaN payloads survive.
  */
 export function groupBySeries(
   columns: SampleColumns & { readonly count: number },
-  labelsOf: (ref: number) => Labels | undefined,
+  seriesOf: (ref: number) => WireSeries | undefined,
 ): GroupedSamples {
   const n = columns.count;
   const { refs, timestamps } = columns;
   // Pass 1: the group of every sample (-1: unlabelled) and each group's size.
   const groupOf = new Int32Array(n);
   const groupByRef = new Map<number, number>();
-  const groupLabels: Labels[] = [];
+  const groupSeries: WireSeries[] = [];
   const sizes: number[] = [];
   let unlabelled = 0;
   for (let i = 0; i < n; i++) {
     const ref = refs[i]!;
     let group = groupByRef.get(ref);
     if (group === undefined) {
-      const labels = labelsOf(ref);
-      group = labels === undefined ? -1 : groupLabels.length;
+      const wire = seriesOf(ref);
+      group = wire === undefined ? -1 : groupSeries.length;
       groupByRef.set(ref, group);
-      if (labels !== undefined) {
-        groupLabels.push(labels);
+      if (wire !== undefined) {
+        groupSeries.push(wire);
         sizes.push(0);
       }
     }
@@ -58,13 +58,13 @@ export function groupBySeries(
   // Pass 2: each group's start, then every sample to its place. Values move as two 32-bit words
   // so that no NaN ever passes through a JS number.
   const series: SeriesSamples[] = [];
-  const next = new Uint32Array(groupLabels.length);
+  const next = new Uint32Array(groupSeries.length);
   const outTimestamps = new Float64Array(n - unlabelled);
   const outValues = new Float64Array(n - unlabelled);
   let start = 0;
-  for (let g = 0; g < groupLabels.length; g++) {
+  for (let g = 0; g < groupSeries.length; g++) {
     next[g] = start;
-    series.push({ labels: groupLabels[g]!, timestamps: outTimestamps, values: outValues, start, count: sizes[g]! });
+    series.push({ series: groupSeries[g]!, timestamps: outTimestamps, values: outValues, start, count: sizes[g]! });
     start += sizes[g]!;
   }
   const inWords = new Uint32Array(columns.values.buffer, columns.values.byteOffset, n * 2);

@@ -12,6 +12,7 @@ import {
   type SeriesSamples,
 } from '../../../src/sender/remote-write.js';
 import { groupBySeries } from '../../../src/sender/series-group.js';
+import { WireSeries } from '../../../src/sender/wire-series.js';
 import { decodeRemoteWrite, type DecodedRequest } from '../../helpers/remote-write-schema.js';
 
 const PROTOCOLS: RemoteWriteProtocol[] = ['1.0', '2.0'];
@@ -26,8 +27,11 @@ function labels(record: Record<string, string>): Label[] {
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** Puts every series' samples into one shared pair of columns, as `groupBySeries` does. */
-function seriesOf(list: Array<{ labels: Labels; samples: Array<[number, Value]> }>): SeriesSamples[] {
+/**
+ * Puts every series' samples into one shared pair of columns, as `groupBySeries` does, each series
+ * merged with `external` as the sender's `WireSeriesCache` does.
+ */
+function seriesOf(list: Array<{ labels: Labels; samples: Array<[number, Value]> }>, external: Labels = []): SeriesSamples[] {
   const total = list.reduce((n, s) => n + s.samples.length, 0);
   const timestamps = new Float64Array(total);
   const values = new Float64Array(total);
@@ -39,7 +43,7 @@ function seriesOf(list: Array<{ labels: Labels; samples: Array<[number, Value]> 
       values[at] = v === 'stale' ? STALE_NAN : v;
       at++;
     }
-    return { labels: s.labels, timestamps, values, start, count: s.samples.length };
+    return { series: new WireSeries(s.labels, external), timestamps, values, start, count: s.samples.length };
   });
 }
 
@@ -53,8 +57,8 @@ function expectedBits(samples: Array<[number, Value]>): bigint[] {
   return bitsOf(values);
 }
 
-function roundTrip(protocol: RemoteWriteProtocol, series: SeriesSamples[], external: Labels = []): DecodedRequest {
-  const decoded = decodeRemoteWrite(protocol, encodeRequest(protocol, series, external));
+function roundTrip(protocol: RemoteWriteProtocol, series: SeriesSamples[]): DecodedRequest {
+  const decoded = decodeRemoteWrite(protocol, encodeRequest(protocol, series));
   assert.equal(decoded.canonical, true, 'protobufjs re-encodes the body to the same bytes');
   return decoded;
 }
@@ -103,13 +107,13 @@ describe('remote-write encoding', () => {
       });
 
       it('adds external labels only where the series lacks the name; result sorted, unique, no empty values', () => {
+        // Given out of order, as configuration may list them, with an empty value that means "none".
+        const external = [{ name: 'zone', value: '' }, { name: 'site', value: 'farm7' }, { name: 'gateway', value: 'gw01' }];
         const series = seriesOf([
           { labels: labels({ __name__: 'up', job: 'node', site: 'own' }), samples: [[T0, 1]] },
           { labels: labels({ __name__: 'up', zone: 'z1' }), samples: [[T0, 1]] },
-        ]);
-        // Given out of order, as configuration may list them, with an empty value that means "none".
-        const external = [{ name: 'zone', value: '' }, { name: 'site', value: 'farm7' }, { name: 'gateway', value: 'gw01' }];
-        const decoded = roundTrip(protocol, series, external);
+        ], external);
+        const decoded = roundTrip(protocol, series);
         assert.deepEqual(decoded.series.map((s) => s.labels), [
           labels({ __name__: 'up', gateway: 'gw01', job: 'node', site: 'own' }),
           labels({ __name__: 'up', gateway: 'gw01', site: 'farm7', zone: 'z1' }),
@@ -139,20 +143,20 @@ describe('remote-write encoding', () => {
         })));
         const decoded = roundTrip(protocol, big);
         assert.equal(decoded.series.length, 3000);
-        assert.deepEqual(decoded.series[2999]!.labels, big[2999]!.labels);
+        assert.deepEqual(decoded.series[2999]!.labels, big[2999]!.series.labels);
         assert.deepEqual(decoded.series[2999]!.timestamps, [T0, T0 + 15_000]);
         assert.equal(roundTrip(protocol, seriesOf([{ labels: labels({ __name__: 'y' }), samples: [[T0, 3]] }])).series.length, 1);
       });
 
       it('refuses a timestamp that is not an integer number of milliseconds', () => {
         for (const t of [1.5, NaN, Infinity, 2 ** 53]) {
-          assert.throws(() => encodeProtobuf(protocol, seriesOf([{ labels: labels({ __name__: 'x' }), samples: [[t, 1]] }]), []), /not an integer/);
+          assert.throws(() => encodeProtobuf(protocol, seriesOf([{ labels: labels({ __name__: 'x' }), samples: [[t, 1]] }])), /not an integer/);
         }
       });
 
       it('refuses a sample range outside its columns', () => {
-        const series = { labels: labels({ __name__: 'x' }), timestamps: new Float64Array(2), values: new Float64Array(2), start: 1, count: 2 };
-        assert.throws(() => encodeProtobuf(protocol, [series], []), RangeError);
+        const series = { series: new WireSeries(labels({ __name__: 'x' }), []), timestamps: new Float64Array(2), values: new Float64Array(2), start: 1, count: 2 };
+        assert.throws(() => encodeProtobuf(protocol, [series]), RangeError);
       });
     });
   }
@@ -162,8 +166,8 @@ describe('remote-write encoding', () => {
       { labels: labels({ __name__: 'node_cpu_seconds_total', cpu: '0', mode: 'idle' }), samples: [[T0, 1]] },
       { labels: labels({ __name__: 'node_cpu_seconds_total', cpu: '0', mode: 'user' }), samples: [[T0, 2]] },
       { labels: labels({ __name__: 'node_cpu_seconds_total', cpu: '1', mode: 'idle' }), samples: [[T0, 3]] },
-    ]);
-    const decoded = roundTrip('2.0', series, [{ name: 'site', value: 'farm7' }]);
+    ], [{ name: 'site', value: 'farm7' }]);
+    const decoded = roundTrip('2.0', series);
     assertSymbolsTable(decoded);
     assert.deepEqual([...decoded.symbols!].sort(), ['', '0', '1', '__name__', 'cpu', 'farm7', 'idle', 'mode', 'node_cpu_seconds_total', 'site', 'user']);
     for (const s of decoded.series) assert.equal(s.labelsRefs!.length, 8);
@@ -179,7 +183,7 @@ describe('remote-write encoding', () => {
     const external = fc.uniqueArray(fc.record({ name, value: fc.oneof(value, fc.constant('')) }), { selector: (l) => l.name, maxLength: 3 });
     fc.assert(
       fc.property(fc.constantFrom(...PROTOCOLS), seriesList, external, (protocol, list, ext) => {
-        const decoded = roundTrip(protocol, seriesOf(list), ext);
+        const decoded = roundTrip(protocol, seriesOf(list, ext));
         const expected = list.filter((s) => s.samples.length > 0);
         assert.equal(decoded.series.length, expected.length);
         decoded.series.forEach((got, i) => {
@@ -197,10 +201,10 @@ describe('remote-write encoding', () => {
 });
 
 describe('groupBySeries', () => {
-  const byRef = new Map<number, Labels>([
-    [1, labels({ __name__: 'a' })],
-    [2, labels({ __name__: 'b' })],
-    [3, labels({ __name__: 'c' })],
+  const byRef = new Map<number, WireSeries>([
+    [1, new WireSeries(labels({ __name__: 'a' }), [])],
+    [2, new WireSeries(labels({ __name__: 'b' }), [])],
+    [3, new WireSeries(labels({ __name__: 'c' }), [])],
   ]);
 
   function batch(samples: Array<[number, number, Value]>): { refs: Uint32Array; timestamps: Float64Array; values: Float64Array; count: number } {
@@ -213,7 +217,7 @@ describe('groupBySeries', () => {
     const input = batch([[1, T0, 10], [2, T0, 20], [1, T0 + 1, 11], [3, T0, 'stale'], [2, T0 + 1, 21], [1, T0 + 2, 12]]);
     const { series, unlabelled } = groupBySeries(input, (ref) => byRef.get(ref));
     assert.equal(unlabelled, 0);
-    assert.deepEqual(series.map((s) => [s.labels, s.start, s.count]), [[byRef.get(1), 0, 3], [byRef.get(2), 3, 2], [byRef.get(3), 5, 1]]);
+    assert.deepEqual(series.map((s) => [s.series, s.start, s.count]), [[byRef.get(1), 0, 3], [byRef.get(2), 3, 2], [byRef.get(3), 5, 1]]);
     for (const protocol of PROTOCOLS) {
       const decoded = roundTrip(protocol, series);
       assert.deepEqual(decoded.series.map((s) => s.timestamps), [[T0, T0 + 1, T0 + 2], [T0, T0 + 1], [T0]]);
@@ -228,7 +232,7 @@ describe('groupBySeries', () => {
     const { series, unlabelled } = groupBySeries(input, (ref) => { asked.push(ref); return byRef.get(ref); });
     assert.deepEqual(asked, [1, 9]);
     assert.equal(unlabelled, 2);
-    assert.deepEqual(series.map((s) => [s.labels, s.count]), [[byRef.get(1), 2]]);
+    assert.deepEqual(series.map((s) => [s.series, s.count]), [[byRef.get(1), 2]]);
     assert.deepEqual(Array.from(series[0]!.values), [1, 3]);
   });
 
@@ -245,7 +249,7 @@ describe('groupBySeries', () => {
   it('reads only the first `count` samples of longer columns', () => {
     const input = batch([[1, T0, 1], [2, T0, 2], [3, T0, 3]]);
     const { series } = groupBySeries({ ...input, count: 2 }, (ref) => byRef.get(ref));
-    assert.deepEqual(series.map((s) => s.labels), [byRef.get(1), byRef.get(2)]);
+    assert.deepEqual(series.map((s) => s.series), [byRef.get(1), byRef.get(2)]);
   });
 });
 

@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createManualClock } from '../../../src/lib/clock.js';
+import type { Labels } from '../../../src/model/labels.js';
+import { createWireSeriesCache, WireSeries } from '../../../src/sender/wire-series.js';
+import { decodeRemoteWrite } from '../../helpers/remote-write-schema.js';
+import { encodeRequest } from '../../../src/sender/remote-write.js';
+
+const up = (job: string): Labels => [{ name: '__name__', value: 'up' }, { name: 'job', value: job }];
+
+describe('WireSeries', () => {
+  it('merges external labels in, keeps the series own value on a clash, drops empty values', () => {
+    const own: Labels = [{ name: '__name__', value: 'up' }, { name: 'site', value: 'own' }, { name: 'zone', value: '' }];
+    const series = new WireSeries(own, [{ name: 'zone', value: 'z1' }, { name: 'site', value: 'farm7' }, { name: 'gw', value: 'gw01' }]);
+    assert.deepEqual(series.labels, [{ name: '__name__', value: 'up' }, { name: 'gw', value: 'gw01' }, { name: 'site', value: 'own' }]);
+  });
+
+  it('encodes the 1.0 labels once and sends the same bytes in every request', () => {
+    const series = new WireSeries(up('node'), [{ name: 'site', value: 'farm7' }]);
+    assert.equal(series.v1Labels(), series.v1Labels());
+    for (const t of [1_000, 2_000]) {
+      const body = encodeRequest('1.0', [{ series, timestamps: Float64Array.of(t), values: Float64Array.of(1), start: 0, count: 1 }]);
+      const [decoded] = decodeRemoteWrite('1.0', body).series;
+      assert.deepEqual(decoded!.labels, [{ name: '__name__', value: 'up' }, { name: 'job', value: 'node' }, { name: 'site', value: 'farm7' }]);
+      assert.deepEqual(decoded!.timestamps, [t]);
+    }
+  });
+
+  it('hashes equal label sets to the same shard and spreads different ones', () => {
+    assert.equal(new WireSeries(up('a'), []).shardHash, new WireSeries(up('a'), []).shardHash);
+    const shards = new Set(Array.from({ length: 64 }, (_, i) => new WireSeries(up(`job${i}`), []).shardHash % 4));
+    assert.equal(shards.size, 4);
+  });
+});
+
+describe('createWireSeriesCache', () => {
+  function setup() {
+    const clock = createManualClock();
+    const asked: number[] = [];
+    const known = new Map<number, Labels>([[1, up('a')], [2, up('b')]]);
+    const cache = createWireSeriesCache((ref) => { asked.push(ref); return known.get(ref); }, [], clock, 1_000);
+    return { clock, asked, cache };
+  }
+
+  it('reads a series labels from the WAL once while it keeps being sent', () => {
+    const { clock, asked, cache } = setup();
+    const first = cache.get(1);
+    for (let i = 0; i < 10; i++) {
+      clock.advance(600);
+      assert.equal(cache.get(1), first);
+    }
+    assert.deepEqual(asked, [1]);
+  });
+
+  it('answers undefined for a ref the WAL has no labels for', () => {
+    const { cache } = setup();
+    assert.equal(cache.get(9), undefined);
+  });
+
+  it('forgets a series not sent for two generations, so churned series do not pile up', () => {
+    const { clock, asked, cache } = setup();
+    const before = cache.get(2);
+    clock.advance(1_000);
+    cache.get(1);
+    clock.advance(1_000);
+    cache.get(1);
+    const after = cache.get(2);
+    assert.notEqual(after, before);
+    assert.deepEqual(after!.labels, before!.labels);
+    assert.deepEqual(asked, [2, 1, 2]);
+  });
+});
