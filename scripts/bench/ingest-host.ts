@@ -47,6 +47,7 @@ function memoryAppender(): WalAppender {
       next = (next + 1) % capacity;
     },
     afterCommit: (fn) => fn(),
+    seriesGeneration: () => 0,
   };
 }
 

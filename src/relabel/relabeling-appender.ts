@@ -27,6 +27,8 @@ export function createRelabelingAppender(inner: WalAppender, rules: readonly Rel
   return {
     seriesRef: (labels) => resolve(labelsKey(labels), () => labels),
     seriesRefByKey: resolve,
+    // Rules are fixed, so an input key keeps its output key: refs age only with the WAL's series.
+    seriesGeneration: () => inner.seriesGeneration(),
     append: (ref, timestampMs, value) => inner.append(ref, timestampMs, value),
     afterCommit: (fn) => inner.afterCommit(fn),
   };

@@ -117,15 +117,20 @@ export function startSender(options: SenderOptions): Sender {
   // Bytes a sample takes on the wire, measured; sizes requests before the first one is sent.
   let bytesPerSample = 4;
 
-  const sleep = (ms: number): Promise<void> =>
+  // Shards backing off: when one shard gets through, the link is back and the others retry now
+  // instead of sitting out the rest of a backoff that may have grown to the maximum.
+  const retrying = new Set<() => void>();
+  const sleep = (ms: number, untilLinkReturns = false): Promise<void> =>
     new Promise((resolve) => {
       const timer = setTimeout(done, Math.max(0, Math.min(ms, deadlineMs - clock.now())));
       function done(): void {
         clearTimeout(timer);
         sleepers.delete(done);
+        retrying.delete(done);
         resolve();
       }
       sleepers.add(done);
+      if (untilLinkReturns) retrying.add(done);
     });
 
   const outOfTime = (): boolean => stopping && clock.now() >= deadlineMs;
@@ -148,6 +153,7 @@ export function startSender(options: SenderOptions): Sender {
         status.up = true;
         status.lastSuccessMs = clock.now();
         status.newestSentTimestampMs = Math.max(status.newestSentTimestampMs ?? 0, newest);
+        for (const wake of [...retrying]) wake();
         return true;
       }
       status.up = false;
@@ -160,7 +166,7 @@ export function startSender(options: SenderOptions): Sender {
       concurrency.failed();
       const delay = backoff.next(result.retryAfterMs);
       throttledWarn(options.log, throttle, 'retry', { err: result.error, status: result.status, retryInMs: Math.round(delay) }, 'remote write failed; retrying');
-      await sleep(delay);
+      await sleep(delay, true);
     }
   }
 

@@ -12,6 +12,9 @@ export class SeriesRegistry {
   private readonly refsByKey = new Map<string, number>();
   private readonly keysByRef = new Map<number, string>();
   private lastSegment = new Uint32Array(1024);
+  // 1 for a registered ref: `has` runs once per appended sample, and an array index is cheaper than
+  // a Map lookup there.
+  private live = new Uint8Array(1024);
   private nextRef: number;
   private unpersisted: number[] = [];
 
@@ -21,7 +24,7 @@ export class SeriesRegistry {
     for (const row of db.prepare('SELECT ref, labels FROM series').iterate() as Iterable<{ ref: number; labels: string }>) {
       this.refsByKey.set(row.labels, row.ref);
       this.keysByRef.set(row.ref, row.labels);
-      this.setLastSegment(row.ref, 0);
+      this.register(row.ref, 0);
     }
   }
 
@@ -37,7 +40,7 @@ export class SeriesRegistry {
     const ref = this.nextRef++;
     this.refsByKey.set(key, ref);
     this.keysByRef.set(ref, key);
-    this.setLastSegment(ref, 0);
+    this.register(ref, 0);
     this.unpersisted.push(ref);
     return ref;
   }
@@ -48,7 +51,7 @@ export class SeriesRegistry {
   }
 
   has(ref: number): boolean {
-    return this.keysByRef.has(ref);
+    return this.live[ref] === 1;
   }
 
   labels(ref: number): Labels | undefined {
@@ -76,7 +79,7 @@ export class SeriesRegistry {
   markSegment(refs: ArrayLike<number>, segment: number): void {
     for (let i = 0; i < refs.length; i++) {
       const ref = refs[i]!;
-      if (this.keysByRef.has(ref) && this.lastSegment[ref]! < segment) this.lastSegment[ref] = segment;
+      if (this.live[ref] === 1 && this.lastSegment[ref]! < segment) this.lastSegment[ref] = segment;
     }
   }
 
@@ -102,21 +105,27 @@ export class SeriesRegistry {
       if (this.lastSegment[ref]! < oldestSegment && !keep(ref)) {
         this.keysByRef.delete(ref);
         this.refsByKey.delete(key);
+        this.live[ref] = 0;
         collected.push(ref);
       }
     }
-    if (collected.length > 0) this.unpersisted = this.unpersisted.filter((ref) => this.keysByRef.has(ref));
+    if (collected.length > 0) this.unpersisted = this.unpersisted.filter((ref) => this.live[ref] === 1);
     return collected;
   }
 
-  private setLastSegment(ref: number, segment: number): void {
+  /** Registers `ref` as written last in `segment`, growing the per-ref arrays as needed. */
+  private register(ref: number, segment: number): void {
     if (ref >= this.lastSegment.length) {
       let size = this.lastSegment.length;
       while (size <= ref) size *= 2;
-      const grown = new Uint32Array(size);
-      grown.set(this.lastSegment);
-      this.lastSegment = grown;
+      const lastSegment = new Uint32Array(size);
+      lastSegment.set(this.lastSegment);
+      this.lastSegment = lastSegment;
+      const live = new Uint8Array(size);
+      live.set(this.live);
+      this.live = live;
     }
     this.lastSegment[ref] = segment;
+    this.live[ref] = 1;
   }
 }

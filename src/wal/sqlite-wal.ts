@@ -127,6 +127,8 @@ class SqliteWal implements Wal {
   private nextChunkId: number;
   private persistedNextRef: number;
   private appended = 0;
+  // Bumped when series are collected: inputs holding refs resolve them again (see WalAppender).
+  private generation = 0;
   private readonly dropped: Record<DropReason, number> = { retention: 0, disk_budget: 0, corruption: 0 };
   private closed = false;
   private commitFailing = false;
@@ -202,6 +204,10 @@ class SqliteWal implements Wal {
 
   seriesRefByKey(key: string): number {
     return this.checkRef(this.registry.refFor(key));
+  }
+
+  seriesGeneration(): number {
+    return this.generation;
   }
 
   private checkRef(ref: number): number {
@@ -447,6 +453,7 @@ class SqliteWal implements Wal {
     // Series of a batch still pending (a commit failed on a full disk) must survive collection.
     const pending = new Set(this.pending.refs.subarray(0, this.pending.count));
     const collected = this.registry.collect(oldest, (ref) => pending.has(ref));
+    if (collected.length > 0) this.generation++;
     this.db.transaction(() => {
       for (const ref of collected) this.stmt.deleteSeries.run(ref);
     })();

@@ -12,12 +12,18 @@ export interface WalAppender {
   /**
    * Returns the ref of a label set (sorted, valid: see `normalizeLabels`), creating the series
    * if needed. Returns 0 when the series would exceed the cardinality cap; such samples must be
-   * skipped (they are counted by the WAL). A ref is valid until the next `commit()` (which may
-   * collect idle series): resolve it again on each collection tick instead of caching it.
+   * skipped (they are counted by the WAL). A ref stays valid while `seriesGeneration()` returns
+   * the value it returned when the ref was obtained.
    */
   seriesRef(labels: Labels): number;
   /** Same as `seriesRef`, for a caller that already holds the series key (`labelsKey`). */
   seriesRefByKey(key: string, labels: () => Labels): number;
+  /**
+   * Changes when a commit collects idle series, whose refs then become invalid. An input may keep
+   * the refs of its series while this holds still (it does for hours in steady state), instead of
+   * resolving every sample's label key again on every collection.
+   */
+  seriesGeneration(): number;
   /** Adds one sample to the pending batch. `ref` must come from `seriesRef`. */
   append(ref: number, timestampMs: number, value: number): void;
   /** Runs `fn` once the samples appended so far are durable (after the next successful commit). */

@@ -48,6 +48,8 @@ export function createRecordingAppender(maxSeries = Infinity): WalAppender & {
     afterCommit(fn) {
       callbacks.push(fn);
     },
+    // It never forgets a series, so refs never age.
+    seriesGeneration: () => 0,
     commit() {
       for (const fn of callbacks.splice(0)) fn();
     },

@@ -57,6 +57,7 @@ export function recordingAppender(): WalAppender & { samples: RecordedSample[] }
       samples.push({ key: labels.map((l) => `${l.name}=${l.value}`).join(','), labels, value, timestampMs });
     },
     afterCommit: (fn) => fn(),
+    seriesGeneration: () => 0,
   };
 }
 

@@ -49,6 +49,7 @@ async function main(argv: string[]): Promise<void> {
       say(`appended ${appended}`);
     },
     afterCommit: (fn) => wal.afterCommit(fn),
+    seriesGeneration: () => wal.seriesGeneration(),
   };
   const commit = (): void => {
     const { committed: n } = wal.commit();

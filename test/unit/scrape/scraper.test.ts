@@ -54,6 +54,7 @@ function recordingAppender(): WalAppender & { samples: Recorded[]; take(): Recor
       samples.push({ series, t, v, stale: isStaleNaN(v) });
     },
     afterCommit(fn: () => void) { fn(); },
+    seriesGeneration: () => 0,
   };
   return appender;
 }

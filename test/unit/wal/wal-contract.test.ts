@@ -140,19 +140,24 @@ describe('WAL contract', () => {
     wal.close();
   });
 
-  it('collects series that no remaining segment holds', (t) => {
+  it('collects series that no remaining segment holds, and says so through the series generation', (t) => {
     const dir = tempDir();
     t.after(dir.remove);
     const clock = createManualClock(T0);
     let wal = openTestWal(dir.path, { clock, segmentDurationMs: 60_000 });
     const c = wal.consumer('c');
-    wal.append(wal.seriesRef(seriesLabels(1, 'gone')), T0, 1);
+    const gone = wal.seriesRef(seriesLabels(1, 'gone'));
+    wal.append(gone, T0, 1);
     wal.commit();
+    const generation = wal.seriesGeneration();
     clock.advance(60_000);
     appendRound(wal, 2, clock.now(), () => 2);
+    assert.equal(wal.seriesGeneration(), generation, 'commits that collect nothing keep refs valid');
     readAll(wal, c, true);
     wal.truncate();
     assert.equal(wal.stats().series, 2);
+    assert.notEqual(wal.seriesGeneration(), generation, 'collection ages the refs held by inputs');
+    assert.throws(() => wal.append(gone, clock.now(), 1), /unknown series ref/);
     wal.close();
     wal = openTestWal(dir.path, { clock });
     assert.equal(wal.stats().series, 2, 'the collected series stays gone after a reopen');
