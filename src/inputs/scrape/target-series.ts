@@ -42,6 +42,9 @@ export class ScrapeBuffer {
 interface CachedSeries {
   /** Key of the series in the WAL, with job and instance; '' when the series is not written. */
   walKey: string;
+  /** The WAL's ref for `walKey` while its series generation is `generation`; 0 when not resolved. */
+  ref: number;
+  generation: number;
   /** Number of the last successful scrape that held the series. */
   seen: number;
   /** True when that scrape gave no timestamp, so the series gets a marker when it goes away. */
@@ -80,23 +83,24 @@ export class TargetSeries {
    */
   appendScrape(appender: WalAppender, buffer: ScrapeBuffer, nowMs: number): number {
     const scrape = ++this.scrapes;
+    const generation = appender.seriesGeneration();
     let added = 0;
     for (let i = 0; i < buffer.count; i++) {
       const key = buffer.keys[i]!;
       let series = this.cache.get(key);
       if (series === undefined) {
-        series = { walKey: this.walKeyOf(key), seen: scrape, trackStaleness: false };
+        series = { walKey: this.walKeyOf(key), ref: 0, generation: 0, seen: scrape, trackStaleness: false };
         this.cache.set(key, series);
         added++;
       }
       const timestamp = buffer.timestamps[i]!;
       series.seen = scrape;
       series.trackStaleness = Number.isNaN(timestamp);
-      if (series.walKey !== '') this.append(appender, series.walKey, series.trackStaleness ? nowMs : timestamp, buffer.values[i]!);
+      if (series.walKey !== '') this.appendCached(appender, series, generation, series.trackStaleness ? nowMs : timestamp, buffer.values[i]!);
     }
     for (const [key, series] of this.cache) {
       if (series.seen === scrape) continue;
-      if (series.trackStaleness && series.walKey !== '') this.append(appender, series.walKey, nowMs, STALE_NAN);
+      if (series.trackStaleness && series.walKey !== '') this.appendCached(appender, series, generation, nowMs, STALE_NAN);
       this.cache.delete(key);
     }
     return added;
@@ -108,6 +112,20 @@ export class TargetSeries {
       if (series.trackStaleness && series.walKey !== '') this.append(appender, series.walKey, nowMs, STALE_NAN);
     }
     this.cache.clear();
+  }
+
+  /**
+   * Appends one sample to a cached series through the ref it keeps while the WAL's series
+   * generation holds: no label-key lookup per sample in steady state. A ref the cardinality cap
+   * refused (0) is asked for again, so the WAL counts every refused sample.
+   */
+  private appendCached(appender: WalAppender, series: CachedSeries, generation: number, timestampMs: number, value: number): void {
+    if (series.ref === 0 || series.generation !== generation) {
+      this.refKey = series.walKey;
+      series.ref = appender.seriesRefByKey(series.walKey, this.refLabels);
+      series.generation = generation;
+    }
+    if (series.ref !== 0) appender.append(series.ref, timestampMs, value);
   }
 
   /** Appends one sample to the series of `walKey`, unless the WAL's cardinality cap refuses it. */
