@@ -14,7 +14,6 @@ import { labelsKey, normalizeLabels } from '../../model/labels.js';
 import type { WalAppender } from '../../wal/wal.js';
 import type { PollingInput } from '../input.js';
 import { fetchBody } from './fetch-body.js';
-import { decodeExposition } from './decode.js';
 import { parseExposition } from './parser.js';
 import { SeriesCache } from './series-cache.js';
 import { ScrapeBuffer, TargetSeries } from './target-series.js';
@@ -92,8 +91,7 @@ export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions):
     } catch (error) {
       return `scrape of ${shownUrl} failed: ${error instanceof Error ? error.message : String(error)}`;
     }
-    const decoded = decodeExposition(body);
-    const parsed = decoded.ok ? parseExposition(decoded.text, buffer.push, maxSamples, seriesCache) : decoded;
+    const parsed = parseExposition(body, buffer.push, maxSamples, seriesCache);
     if (parsed.ok) return null;
     throttledWarn(log, throttle, 'malformed', { url: shownUrl, line: parsed.line, problem: parsed.problem }, 'target exposed a malformed metrics page; scrape discarded');
     return `scrape of ${shownUrl} failed: malformed metrics page at line ${parsed.line}: ${parsed.problem}`;

@@ -268,3 +268,14 @@ describe('scrape input', () => {
     assert.deepEqual(seen.sort(), [`a 1@${T0}`, `a 3@${T1}`, `b 2@${T0}`, `b stale@${T1}`]);
   });
 });
+
+describe('scrape input reading the body as bytes', () => {
+  it('reads a page that starts with a UTF-8 byte order mark and holds multibyte label values', async () => {
+    serve(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('a{room="Küche 🌡"} 21.5\n')]));
+    const input = scrapeInput();
+    const appender = recordingAppender();
+    await input.collect(appender, T0);
+    await input.collect(appender, T1);
+    assert.deepEqual(targetSamples(appender.take()), [`a{room="Küche 🌡"} 21.5@${T0}`, `a{room="Küche 🌡"} 21.5@${T1}`]);
+  });
+});
