@@ -303,17 +303,20 @@ function buildConfig(r: Reader, env: NodeJS.ProcessEnv): ConfigShape {
       maxPayloadBytes: r.read('OUTPOST_MQTT_MAX_PAYLOAD_BYTES', (value) => parseSize(value, { min: 1, max: MAX_MQTT_PAYLOAD })),
     },
     relabelConfigFile,
-    relabelRules: readRelabelRules(r, relabelConfigFile),
+    relabelRules: readRelabelRules(r, relabelConfigFile, env),
     maxSeries: r.read('OUTPOST_MAX_SERIES', integer(1, 100_000_000)),
     selfMetrics: r.read('OUTPOST_SELF_METRICS', parseBoolean),
     unknownVariables: findUnknownVariables(env),
   };
 }
 
-/** The compiled rules of the relabel file; each problem in it is reported against the variable. */
-function readRelabelRules(r: Reader, path: string | null): RelabelRule[] {
+/**
+ * The compiled rules of the relabel file, `${NAME}` in them taken from `env`; each problem in it is
+ * reported against the variable.
+ */
+function readRelabelRules(r: Reader, path: string | null, env: NodeJS.ProcessEnv): RelabelRule[] {
   if (path === null) return [];
-  const result = loadRelabelFile(path);
+  const result = loadRelabelFile(path, env);
   if (result.ok) return result.rules;
   for (const problem of result.errors) r.report('OUTPOST_RELABEL_CONFIG_FILE', problem, path);
   return [];

@@ -1,12 +1,15 @@
 /**
  * Reads a relabel config file (`OUTPOST_RELABEL_CONFIG_FILE`). Two shapes are accepted, so that a
  * block can be pasted from a Prometheus config with or without its key: a top-level YAML list of
- * rules, or a mapping whose only key is `relabel_configs` holding that list. The only I/O of the
+ * rules, or a mapping whose only key is `relabel_configs` holding that list. `${NAME}` in a
+ * rule's `replacement` or `target_label` is filled in from the environment here, once (the rule
+ * that tells it from a capture group reference is in env-references.ts). The only I/O of the
  * relabel module.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
+import { expandRulesEnv, type EnvValues } from './env-references.js';
 import { compileRelabelConfigs, type RelabelCompileResult } from './rules.js';
 
 // The YAML parser is loaded on first use: most gateways have no relabel file, and it costs memory.
@@ -18,9 +21,10 @@ const KEY = 'relabel_configs';
 /**
  * Reads, parses and compiles the rules in the YAML file at `path`; never throws. Problems come
  * back as messages: an unreadable file, YAML syntax errors (with line and column), a wrong
- * shape, and every rule problem, naming the rule by position and line.
+ * shape, every unset environment variable a rule names and every rule problem, each naming the
+ * rule by position and line. `env` holds the variables `${NAME}` expands from.
  */
-export function loadRelabelFile(path: string): RelabelCompileResult {
+export function loadRelabelFile(path: string, env: EnvValues): RelabelCompileResult {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -64,5 +68,8 @@ export function loadRelabelFile(path: string): RelabelCompileResult {
     raw = (raw as Record<string, unknown>)[KEY];
   }
   const ruleLines = isSeq(list) ? list.items.map((item) => lineCounter.linePos(isNode(item) && item.range ? item.range[0] : 0).line) : undefined;
-  return compileRelabelConfigs(raw, ruleLines === undefined ? {} : { ruleLines });
+  const expanded = expandRulesEnv(raw, env, ruleLines);
+  const compiled = compileRelabelConfigs(expanded.raw, ruleLines === undefined ? {} : { ruleLines });
+  if (expanded.errors.length === 0) return compiled;
+  return { ok: false, errors: [...expanded.errors, ...(compiled.ok ? [] : compiled.errors)] };
 }

@@ -21,9 +21,9 @@ export interface PrometheusServer {
   stop(): Promise<void>;
 }
 
-/** Starts `prometheus --web.enable-remote-write-receiver` with its TSDB in `dir`; resolves when ready. */
-export async function startPrometheus(dir: string): Promise<PrometheusServer> {
-  const port = await freePort();
+/** Starts `prometheus --web.enable-remote-write-receiver` with its TSDB in `dir` (on `fixedPort` to restart one); resolves when ready. */
+export async function startPrometheus(dir: string, fixedPort?: number): Promise<PrometheusServer> {
+  const port = fixedPort ?? (await freePort());
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, 'global: {}\n');
   const child: ChildProcess = spawn(PROMETHEUS_BIN, [

@@ -19,13 +19,13 @@ function file(text: string): string {
 }
 
 function rulesOf(text: string): RelabelRule[] {
-  const result = loadRelabelFile(file(text));
+  const result = loadRelabelFile(file(text), {});
   assert.ok(result.ok, result.ok ? '' : result.errors.join('\n'));
   return result.rules;
 }
 
 function errorsOf(text: string): string[] {
-  const result = loadRelabelFile(file(text));
+  const result = loadRelabelFile(file(text), {});
   assert.ok(!result.ok, 'expected errors');
   return result.errors;
 }
@@ -117,6 +117,6 @@ describe('loadRelabelFile', () => {
     assert.deepEqual(errorsOf('just text\n'), ['relabel configs must be a list of rules, got "just text"']);
     assert.deepEqual(errorsOf('relabel_configs: {action: keep}\n'), ['relabel configs must be a list of rules, got a mapping']);
     const missing = join(dir.path, 'missing.yml');
-    assert.deepEqual(loadRelabelFile(missing), { ok: false, errors: [`cannot read relabel config file ${missing} (ENOENT)`] });
+    assert.deepEqual(loadRelabelFile(missing, {}), { ok: false, errors: [`cannot read relabel config file ${missing} (ENOENT)`] });
   });
 });
