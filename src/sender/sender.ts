@@ -15,7 +15,9 @@
  * that finish and a fast one large requests. Every request passes the shared token bucket
  * (OUTPOST_REMOTE_WRITE_MAX_BYTES_PER_SECOND). Answers are values: ok acks; retry (network
  * error, timeout, 5xx, 429) waits with exponential backoff and full jitter, Retry-After winning,
- * and sends the same request again, forever: nothing is lost to an outage; reject (other 4xx)
+ * and sends the same request again, forever: nothing is lost to an outage. Once one shard gets
+ * through, or a small probe does during a long backoff, every waiting shard retries at once, so
+ * the backlog starts to drain when the link returns; reject (other 4xx)
  * drops that request, counts it and moves on. Rejections saying the data is too old or out of
  * bounds teach the sender the endpoint's age limit: older backlog is dropped before sending,
  * counted, instead of being refused request by request.
@@ -34,6 +36,10 @@ import { encodeRequest, type RemoteWriteProtocol, type SeriesSamples } from './r
 import { groupBySeries } from './series-group.js';
 import type { SendResult, Transport } from './transport.js';
 import type { WireSeriesCache } from './wire-series.js';
+
+// While a shard waits out a backoff longer than this, an empty write request asks the endpoint
+// every few seconds whether it is back (see `probeUntilBack`).
+const PROBE_INTERVAL_MS = 5_000;
 
 /** Why an endpoint refused samples (the `reason` of outpost_samples_rejected_total). */
 export type RejectReason = 'out_of_order' | 'out_of_bounds' | 'too_old' | 'other';
@@ -135,6 +141,41 @@ export function startSender(options: SenderOptions): Sender {
 
   const outOfTime = (): boolean => stopping && clock.now() >= deadlineMs;
 
+  // An empty WriteRequest (valid in both specs; a few bytes with its headers).
+  const probeBody = encodeRequest(options.protocol, []);
+  let probing = false;
+  let probesRefused = false;
+
+  /**
+   * Catching up starts when the link returns, not when the longest backoff ends: while shards back
+   * off for longer than PROBE_INTERVAL_MS (after a few failures the full-jitter window reaches
+   * OUTPOST_QUEUE_MAX_BACKOFF, a minute by default), one empty request every 2.5–5 s asks whether
+   * the endpoint answers 2xx again, and wakes them when it does. Full requests still wait out
+   * their backoff, so a struggling receiver is never sent more than these few bytes; an endpoint
+   * that refuses empty requests (4xx) is not probed again.
+   */
+  async function probeUntilBack(): Promise<void> {
+    probing = true;
+    try {
+      while (retrying.size > 0 && !stopping) {
+        await sleep(PROBE_INTERVAL_MS * (0.5 + 0.5 * Math.random()));
+        if (retrying.size === 0 || stopping) return;
+        const result = await options.transport.send(probeBody, options.headers);
+        if (result.kind === 'reject') {
+          probesRefused = true;
+          return;
+        }
+        if (result.kind === 'ok') {
+          options.log.info({ url: options.url }, 'endpoint answers again; resuming delivery');
+          for (const wake of [...retrying]) wake();
+          return;
+        }
+      }
+    } finally {
+      probing = false;
+    }
+  }
+
   async function sendRequest(request: Request, backoff: Backoff): Promise<boolean> {
     const series = dropTooOld(request);
     if (series.length === 0) return true;
@@ -166,7 +207,9 @@ export function startSender(options: SenderOptions): Sender {
       concurrency.failed();
       const delay = backoff.next(result.retryAfterMs);
       throttledWarn(options.log, throttle, 'retry', { err: result.error, status: result.status, retryInMs: Math.round(delay) }, 'remote write failed; retrying');
-      await sleep(delay, true);
+      const wait = sleep(delay, true);
+      if (delay > PROBE_INTERVAL_MS && result.retryAfterMs === undefined && !probing && !probesRefused) void probeUntilBack();
+      await wait;
     }
   }
 

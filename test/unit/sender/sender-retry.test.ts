@@ -31,6 +31,33 @@ function scriptedTransport(answers: Array<Omit<Extract<SendResult, { kind: 'retr
   };
 }
 
+/** A sender of `wal`'s consumer 'c' through `transport`, with the given shards and backoff. */
+function startTestSender(wal: ReturnType<typeof openTestWal>, transport: Transport, shards: number, minBackoffMs: number, maxBackoffMs: number) {
+  return startSender({
+    url: transport.url,
+    protocol: '1.0',
+    consumer: wal.consumer('c'),
+    series: createWireSeriesCache((ref) => wal.labels(ref), [], systemClock),
+    transport,
+    limiter: createRateLimiter(0),
+    bandwidth: createBandwidthEstimator(),
+    concurrency: createConcurrency({ minShards: shards, maxShards: shards }),
+    queue: { capacity: 1000, maxShards: shards, maxSamplesPerSend: 1000, batchSendDeadlineMs: 0, minBackoffMs, maxBackoffMs },
+    headers: {},
+    counters: { sent() {}, failed() {}, retried() {}, rejected() {} },
+    clock: systemClock,
+    log: silentLogger,
+    pollIntervalMs: 50,
+  });
+}
+
+/** Waits until consumer 'c' of `wal` has nothing left to send, or `timeoutMs` passed. */
+async function drained(wal: ReturnType<typeof openTestWal>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (wal.consumer('c').backlog().samples > 0 && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 20));
+  return wal.consumer('c').backlog().samples;
+}
+
 describe('sender retries', () => {
   it('wakes every backing-off shard as soon as one shard gets through, instead of sitting out a long backoff', async (t) => {
     const dir = tempDir();
@@ -43,28 +70,27 @@ describe('sender retries', () => {
       { kind: 'retry', error: '503', status: 503, retryAfterMs: 60_000 },
       { kind: 'retry', error: '503', status: 503, retryAfterMs: 300 },
     ]);
-    const started = Date.now();
-    const sender = startSender({
-      url: transport.url,
-      protocol: '1.0',
-      consumer: wal.consumer('c'),
-      series: createWireSeriesCache((ref) => wal.labels(ref), [], systemClock),
-      transport,
-      limiter: createRateLimiter(0),
-      bandwidth: createBandwidthEstimator(),
-      concurrency: createConcurrency({ minShards: 2, maxShards: 2 }),
-      queue: { capacity: 1000, maxShards: 2, maxSamplesPerSend: 1000, batchSendDeadlineMs: 0, minBackoffMs: 100, maxBackoffMs: 60_000 },
-      headers: {},
-      counters: { sent() {}, failed() {}, retried() {}, rejected() {} },
-      clock: systemClock,
-      log: silentLogger,
-      pollIntervalMs: 50,
-    });
+    const sender = startTestSender(wal, transport, 2, 100, 60_000);
     t.after(() => sender.stop(Date.now()));
-    while (wal.consumer('c').backlog().samples > 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(wal.consumer('c').backlog().samples, 0, 'everything was acknowledged within seconds, not after the one-minute backoff');
+    assert.equal(await drained(wal, 10_000), 0, 'everything was acknowledged within seconds, not after the one-minute backoff');
     assert.equal(transport.okAt.length, 2, 'each shard sent its request once more after the link returned');
     const delivered = transport.bodies.slice(2).flatMap((body) => decodeRemoteWrite('1.0', body).series);
     assert.equal(delivered.length, 40);
+  });
+
+  it('probes a long-failing endpoint with an empty request and resumes as soon as it answers', async (t) => {
+    const dir = tempDir();
+    t.after(dir.remove);
+    const wal = openTestWal(dir.path, { consumers: ['c'] });
+    t.after(() => wal.close());
+    appendRound(wal, 10, Date.now(), () => 1);
+    // The first attempt fails; its backoff (20-40 s) is far longer than the probe interval.
+    const transport = scriptedTransport([{ kind: 'retry', error: 'connection refused' }]);
+    const sender = startTestSender(wal, transport, 1, 20_000, 60_000);
+    t.after(() => sender.stop(Date.now()));
+    assert.equal(await drained(wal, 12_000), 0, 'delivered within a probe interval of the link returning, not after 20 s');
+    assert.equal(transport.bodies.length, 3, 'the request, one probe, the request again');
+    assert.deepEqual(decodeRemoteWrite('1.0', transport.bodies[1]!).series, [], 'the probe is an empty write request');
+    assert.equal(decodeRemoteWrite('1.0', transport.bodies[2]!).series.length, 10);
   });
 });
