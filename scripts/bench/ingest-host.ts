@@ -82,9 +82,9 @@ export async function benchHost(): Promise<{ host_collect_cpu_ms: number; node_e
   try {
     const scrape = async () => (await fetch(exporter.url, { headers: { 'accept-encoding': 'identity' } })).text();
     for (let i = 0; i < WARMUP; i++) await scrape();
-    const before = cpuTicks(exporter.child.pid!);
+    const before = cpuTicks(exporter.pid);
     for (let i = 0; i < SCRAPES; i++) await scrape();
-    const ticks = cpuTicks(exporter.child.pid!) - before;
+    const ticks = cpuTicks(exporter.pid) - before;
     return { host_collect_cpu_ms: median(costs), node_exporter_cpu_ms: (ticks * TICK_MS) / SCRAPES };
   } finally {
     await exporter.stop();

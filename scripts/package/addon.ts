@@ -1,7 +1,8 @@
 import { cpSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cacheEntry } from './cache.js';
-import { cleanEnv, run, which } from './run.js';
+import { which } from '../lib/which.js';
+import { cleanEnv, run } from './run.js';
 import type { Runtime } from './runtime.js';
 import type { Target } from './targets.js';
 

@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 
 /** How to run one command of the build. */
 export interface RunOptions {
@@ -41,18 +39,4 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     if (!name.toLowerCase().startsWith('npm_config_')) env[name] = value;
   }
   return { ...env, ...extra };
-}
-
-/** The full path of executable `name` on PATH, or null when there is none. */
-export function which(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not in this directory
-    }
-  }
-  return null;
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { run, which } from './run.js';
+import { which } from '../lib/which.js';
+import { run } from './run.js';
 import type { Target } from './targets.js';
 
 /**

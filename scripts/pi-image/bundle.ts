@@ -80,9 +80,11 @@ export async function unpackBundle(tarball: string, dir: string): Promise<Bundle
   };
 }
 
-// VERSION is either the bare version or `key=value` lines (outpost=0.1.0, arch=…, node=…).
+// VERSION holds `key=value` lines (outpost=0.1.0, arch=…, node=…), as `npm run package` writes it.
 function bundleVersion(text: string): string {
-  return /^outpost=(.+)$/m.exec(text)?.[1]?.trim() ?? text.trim().split('\n')[0]!;
+  const version = /^outpost=(.+)$/m.exec(text)?.[1]?.trim();
+  if (version === undefined) throw new Error('the bundle\'s VERSION has no outpost= line; build bundles with `npm run package`');
+  return version;
 }
 
 // Hard links are unpacked as several names of one file; each becomes a file of its own in the

@@ -4,8 +4,8 @@
  * throws an Error naming the command and carrying what it printed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, openSync, closeSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { openSync, closeSync } from 'node:fs';
+import { which } from '../lib/which.js';
 
 /** The tools of a build, with the Debian package that has each. */
 export const TOOLS = {
@@ -30,17 +30,7 @@ const SBIN = ['/usr/sbin', '/sbin'];
 
 /** The absolute path of `name` on PATH or in /usr/sbin, /sbin; undefined when it is nowhere. */
 export function findTool(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== ''), ...SBIN];
-  for (const dir of dirs) {
-    const path = join(dir, name);
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return which(name, SBIN) ?? undefined;
 }
 
 /** Throws one Error listing every missing tool of `names` and the packages that provide them. */

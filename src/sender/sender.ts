@@ -138,6 +138,9 @@ export function startSender(options: SenderOptions): Sender {
       sleepers.add(done);
       if (untilLinkReturns) retrying.add(done);
     });
+  const linkReturned = (): void => {
+    for (const wake of [...retrying]) wake();
+  };
 
   const outOfTime = (): boolean => stopping && clock.now() >= deadlineMs;
 
@@ -167,7 +170,7 @@ export function startSender(options: SenderOptions): Sender {
         }
         if (result.kind === 'ok') {
           options.log.info({ url: options.url }, 'endpoint answers again; resuming delivery');
-          for (const wake of [...retrying]) wake();
+          linkReturned();
           return;
         }
       }
@@ -194,7 +197,7 @@ export function startSender(options: SenderOptions): Sender {
         status.up = true;
         status.lastSuccessMs = clock.now();
         status.newestSentTimestampMs = Math.max(status.newestSentTimestampMs ?? 0, newest);
-        for (const wake of [...retrying]) wake();
+        linkReturned();
         return true;
       }
       status.up = false;

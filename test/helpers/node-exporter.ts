@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { DEFAULT_MOUNT_POINTS_EXCLUDE } from '../../src/inputs/host/filesystem.js';
-import { freePort, waitForStatus } from './outpost-process.js';
+import { answers200, startDaemon } from './daemon.js';
+import { freePort } from './outpost-process.js';
 
 /** Debian's prometheus-node-exporter (1.5). */
 export const NODE_EXPORTER_BIN = '/usr/bin/prometheus-node-exporter';
@@ -20,7 +20,7 @@ export const NODE_EXPORTER_ARGS = [
 
 /** A running node_exporter on 127.0.0.1; `stop` ends it (by PID) and waits for the exit. */
 export interface NodeExporterProcess {
-  readonly child: ChildProcess;
+  readonly pid: number;
   readonly url: string;
   stop(): Promise<void>;
 }
@@ -32,25 +32,15 @@ export function nodeExporterAvailable(): boolean {
   return false;
 }
 
-/** Starts node_exporter with {@link NODE_EXPORTER_ARGS} on a free port and waits until it answers. */
-export async function startNodeExporter(): Promise<NodeExporterProcess> {
+/**
+ * Starts node_exporter on a free port and waits until it answers: with {@link NODE_EXPORTER_ARGS}
+ * unless `args` gives others (an empty list: its own defaults).
+ */
+export async function startNodeExporter(args: readonly string[] = NODE_EXPORTER_ARGS): Promise<NodeExporterProcess> {
   const port = await freePort();
-  const child = spawn(NODE_EXPORTER_BIN, [...NODE_EXPORTER_ARGS, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}/metrics`;
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  try {
-    await waitForStatus(url, 200);
-  } catch (error) {
-    await stop();
-    throw new Error(`node_exporter did not start: ${log}`, { cause: error });
-  }
-  return { child, url, stop };
+  const daemon = await startDaemon({ name: 'node_exporter', bin: NODE_EXPORTER_BIN, args: [...args, `--web.listen-address=127.0.0.1:${port}`], ready: answers200(url) });
+  return { pid: daemon.pid, url, stop: daemon.stop };
 }
 
 /** One sample of the text exposition format. */

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { answers200, startDaemon } from './daemon.js';
 import { freePort } from './outpost-process.js';
 
 /** Debian's Prometheus 2.42. */
@@ -26,27 +26,14 @@ export async function startPrometheus(dir: string, fixedPort?: number): Promise<
   const port = fixedPort ?? (await freePort());
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, 'global: {}\n');
-  const child: ChildProcess = spawn(PROMETHEUS_BIN, [
-    `--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`,
-    '--web.enable-remote-write-receiver',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/-/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`prometheus did not become ready: ${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const daemon = await startDaemon({
+    name: 'prometheus',
+    bin: PROMETHEUS_BIN,
+    args: [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver'],
+    ready: answers200(`${base}/-/ready`),
+    timeoutMs: 20_000,
+  });
   return {
     port,
     writeUrl: `${base}/api/v1/write`,
@@ -56,9 +43,6 @@ export async function startPrometheus(dir: string, fixedPort?: number): Promise<
       if (body.status !== 'success') throw new Error(`query ${expr} failed`);
       return body.data.result;
     },
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: daemon.stop,
   };
 }

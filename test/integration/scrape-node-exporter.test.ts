@@ -1,40 +1,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createScrapeInput } from '../../src/inputs/scrape/scraper.js';
 import { silentLogger } from '../../src/lib/log.js';
 import type { Labels } from '../../src/model/labels.js';
 import { isStaleNaN } from '../../src/model/staleness.js';
-import { freePort, waitForStatus } from '../helpers/outpost-process.js';
+import { NODE_EXPORTER_BIN, nodeExporterAvailable, startNodeExporter } from '../helpers/node-exporter.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { openTestWal } from '../helpers/wal-fixture.js';
 
-const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 const T0 = 1_700_000_000_000;
 
-/** Under CI a missing node_exporter fails the test; on a developer machine it skips it. */
-function skipReason(): string | false {
-  if (existsSync(NODE_EXPORTER)) return false;
-  if (process.env.CI === 'true') throw new Error(`${NODE_EXPORTER} is missing (apt-get install prometheus-node-exporter)`);
-  return `${NODE_EXPORTER} is not installed`;
-}
-
-describe('scraping a real node_exporter', { skip: skipReason() }, () => {
+// Under CI a missing node_exporter fails the test (nodeExporterAvailable throws); elsewhere it skips.
+describe('scraping a real node_exporter', { skip: nodeExporterAvailable() ? false : `${NODE_EXPORTER_BIN} is not installed` }, () => {
   it('writes its page into the WAL with job and instance labels, and up 1', async (t) => {
-    const port = await freePort();
-    const exporter = spawn(NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    exporter.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    const exited = new Promise((resolve) => exporter.once('exit', resolve));
-    t.after(async () => {
-      if (exporter.exitCode === null && exporter.signalCode === null) process.kill(exporter.pid!, 'SIGTERM');
-      await exited;
-    });
-    const url = `http://127.0.0.1:${port}/metrics`;
-    await waitForStatus(url, 200).catch((error: unknown) => {
-      throw new Error(`node_exporter did not start: ${stderr}`, { cause: error });
-    });
+    // Its own default collectors: the whole page a user would scrape.
+    const exporter = await startNodeExporter([]);
+    t.after(() => exporter.stop());
+    const { url } = exporter;
 
     const dir = tempDir();
     const wal = openTestWal(dir.path);
@@ -42,7 +24,7 @@ describe('scraping a real node_exporter', { skip: skipReason() }, () => {
       wal.close();
       dir.remove();
     });
-    const instance = `127.0.0.1:${port}`;
+    const instance = new URL(url).host;
     const input = createScrapeInput({ job: 'node', url, instance }, { timeoutMs: 10_000, log: silentLogger });
     await input.collect(wal, T0);
     await input.collect(wal, T0 + 15_000);
