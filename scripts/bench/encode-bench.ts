@@ -14,7 +14,7 @@
  * thousandths. 60 scrapes 15 s apart, so 600,000 samples per pass, seeded, so runs compare.
  *
  * Series go into requests in scrape order (a target's series family by family, as the WAL holds
- * them and `groupBySeries` keeps them), which is what lets Snappy find the previous series' labels.
+ * them and `SeriesGrouper` keeps them), which is what lets Snappy find the previous series' labels.
  *
  * Two shapes of request, both capped at `--max-samples` samples (default 2000, Outpost's
  * OUTPOST_QUEUE_MAX_SAMPLES_PER_SEND):
@@ -27,7 +27,8 @@
  * them from round to round; the warm-up pass encodes their labels), and `encodeProtobuf` alone (the rest is Snappy); building the
  * request lists is not timed. Then, bytes only: wire bytes per sample for 1, 2, 5, 15 and 60
  * samples per series per request, what batching several scrapes of a series into one request
- * buys. Last, `groupBySeries` turning WAL batches (10,000 samples in append order) into views.
+ * buys, and the Snappy floor of 5 and 60 per series (snappy-floor.ts: no Snappy encoder can make those
+ * bodies smaller). Last, `SeriesGrouper` turning WAL batches (10,000 samples in append order) into views.
  *
  * Figures are medians of `--runs` passes (default 5) after one warm-up pass; byte counts are the
  * same in every pass. The last line printed is a JSON object with them.
@@ -36,9 +37,10 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Label } from '../../src/model/labels.js';
 import { encodeProtobuf, encodeRequest, type RemoteWriteProtocol, type SeriesSamples } from '../../src/sender/remote-write.js';
-import { groupBySeries } from '../../src/sender/series-group.js';
+import { SeriesGrouper } from '../../src/sender/series-group.js';
 import { WireSeries } from '../../src/sender/wire-series.js';
 import { prng } from './prng.js';
+import { snappyFloor } from './snappy-floor.js';
 
 const TARGETS = 10;
 const SERIES_PER_TARGET = 1000;
@@ -169,13 +171,32 @@ function pass(load: Load, protocol: RemoteWriteProtocol, perSeries: number, maxS
   return result;
 }
 
-/** Samples per second of `groupBySeries` over the load in WAL order, WAL_READ samples a batch. */
+/** The Snappy floor is exact and slow (seconds per megabyte), so it is taken over a sample of the requests. */
+const FLOOR_EVERY = 10;
+
+/** Snappy floor per sample over every FLOOR_EVERY-th request of a pass. */
+function snappyFloorPerSample(load: Load, protocol: RemoteWriteProtocol, perSeries: number, maxSamples: number): number {
+  let bytes = 0;
+  let samples = 0;
+  let index = 0;
+  for (const requests of rounds(load, perSeries, maxSamples)) {
+    for (const request of requests) {
+      if (index++ % FLOOR_EVERY !== 0) continue;
+      bytes += snappyFloor(encodeProtobuf(protocol, request));
+      samples += request.reduce((n, s) => n + s.count, 0);
+    }
+  }
+  return bytes / samples;
+}
+
+/** Samples per second of a sender's `SeriesGrouper` over the load in WAL order, WAL_READ samples a batch. */
 function groupRate(load: Load): number {
   const total = SERIES * SCRAPES;
   const refs = new Uint32Array(WAL_READ);
   const timestamps = new Float64Array(WAL_READ);
   const values = new Float64Array(WAL_READ);
   const seriesOf = (ref: number): WireSeries => load.series[ref - 1]!;
+  const grouper = new SeriesGrouper();
   let seconds = 0;
   for (let from = 0; from < total; from += WAL_READ) {
     // Scrape-major, as inputs append: sample i is scrape floor(i / SERIES) of series i % SERIES.
@@ -188,7 +209,7 @@ function groupRate(load: Load): number {
       values[j] = load.values[s * SCRAPES + k]!;
     }
     const start = performance.now();
-    groupBySeries({ refs, timestamps, values, count: WAL_READ }, seriesOf);
+    grouper.group({ refs, timestamps, values, count: WAL_READ }, seriesOf);
     seconds += (performance.now() - start) / 1000;
   }
   return total / seconds;
@@ -245,12 +266,20 @@ function main(): void {
     console.log(`RW ${protocol} B/sample by samples per series per request: ` +
       Object.entries(sweep[protocol]!).map(([n, b]) => `${n}: ${b.toFixed(2)}`).join(', '));
   }
+  // What no Snappy encoder could beat on the same bodies (snappy-floor.ts): how much a better
+  // compressor than snappyjs could still win, and whether a wire goal is reachable with Snappy.
+  const floor: Record<string, Record<number, number>> = { '1.0': {}, '2.0': {} };
+  for (const protocol of ['1.0', '2.0'] as const) {
+    for (const perSeries of [5, 60]) floor[protocol]![perSeries] = round3(snappyFloorPerSample(load, protocol, perSeries, maxSamples));
+    console.log(`RW ${protocol} Snappy floor, B/sample (every ${FLOOR_EVERY}th request): ` +
+      Object.entries(floor[protocol]!).map(([n, b]) => `${n} per series: ${b.toFixed(2)}`).join(', '));
+  }
   const group = Math.round(median(Array.from({ length: runs }, () => groupRate(load))));
-  console.log(`groupBySeries  ${(group / 1e6).toFixed(2)} M samples/s (WAL batches of ${WAL_READ})`);
+  console.log(`group by series  ${(group / 1e6).toFixed(2)} M samples/s (WAL batches of ${WAL_READ})`);
   console.log(JSON.stringify({
     series: SERIES, scrapes: SCRAPES, intervalMs: INTERVAL_MS, maxSamplesPerRequest: maxSamples, runs,
     node: process.version, arch: process.arch, peersWireBytesPerSample: PEERS_BYTES_PER_SAMPLE,
-    ...results, wireBytesPerSampleBySamplesPerSeries: sweep, groupSamplesPerSec: group,
+    ...results, wireBytesPerSampleBySamplesPerSeries: sweep, snappyFloorBytesPerSampleBySamplesPerSeries: floor, groupSamplesPerSec: group,
   }));
 }
 

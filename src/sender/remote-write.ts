@@ -5,7 +5,7 @@
  * A request holds one TimeSeries per series with all of that series' samples in it, so the labels
  * of a series go on the wire once per request, not once per sample (Prometheus builds one
  * TimeSeries per sample, repeating the labels each time). Samples come in as views into
- * typed-array columns (`SeriesSamples`); `groupBySeries` (series-group.ts) builds them from a WAL
+ * typed-array columns (`SeriesSamples`); `SeriesGrouper` (series-group.ts) builds them from a WAL
  * batch without an object per sample.
  *
  * Both messages are written by hand (rw-messages.ts, over proto-writer.ts) rather than through a
@@ -26,7 +26,7 @@ export type RemoteWriteProtocol = '1.0' | '2.0';
 
 /**
  * The samples of one series for one request: `count` samples from index `start` of two parallel
- * columns, oldest first. Many series may share the same columns (as `groupBySeries` builds them),
+ * columns, oldest first. Many series may share the same columns (as `SeriesGrouper` builds them),
  * so a batch costs one object per series and none per sample.
  */
 export interface SeriesSamples {

@@ -179,7 +179,7 @@ function grow(a: Uint32Array, min: number): Uint32Array {
 
 /**
  * Byte and 32-bit views of value columns, made once per column per request: series built by
- * `groupBySeries` share one column, so this is usually one pair of views a request.
+ * `SeriesGrouper` share one column, so this is usually one pair of views a request.
  */
 class ValueViews {
   private column: Float64Array | null = null;

@@ -33,7 +33,7 @@ import { createBackoff, type Backoff } from './backoff.js';
 import type { Concurrency } from './concurrency.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { encodeRequest, type RemoteWriteProtocol, type SeriesSamples } from './remote-write.js';
-import { groupBySeries } from './series-group.js';
+import { SeriesGrouper } from './series-group.js';
 import type { SendResult, Transport } from './transport.js';
 import type { WireSeriesCache } from './wire-series.js';
 
@@ -122,6 +122,7 @@ export function startSender(options: SenderOptions): Sender {
   let ageLimitMs: number | null = null;
   // Bytes a sample takes on the wire, measured; sizes requests before the first one is sent.
   let bytesPerSample = 4;
+  const grouper = new SeriesGrouper();
 
   // Shards backing off: when one shard gets through, the link is back and the others retry now
   // instead of sitting out the rest of a backoff that may have grown to the maximum.
@@ -285,10 +286,13 @@ export function startSender(options: SenderOptions): Sender {
     const batch = consumer.read(window);
     if (batch === null) return false;
     const end = batch.end;
-    const grouped = groupBySeries(batch, options.series.get);
+    const grouped = grouper.group(batch, options.series.get);
     if (grouped.unlabelled > 0) counters.failed(grouped.unlabelled);
-    const perShard: SeriesSamples[][] = Array.from({ length: shards }, () => []);
-    for (const s of grouped.series) perShard[s.series.shardHash % shards]!.push(s);
+    let perShard: SeriesSamples[][] = [grouped.series];
+    if (shards > 1) {
+      perShard = Array.from({ length: shards }, () => []);
+      for (const s of grouped.series) perShard[s.series.shardHash % shards]!.push(s);
+    }
     const started = clock.now();
     const results = await Promise.all(perShard.map(async (series) => {
       const backoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs });

@@ -48,13 +48,19 @@ export function createWireSeriesCache(labelsOf: (ref: number) => Labels | undefi
   let current = new Map<number, WireSeries>();
   let previous = new Map<number, WireSeries>();
   let rotatedAt = clock.now();
+  let hits = 0;
   return {
     get(ref) {
-      const now = clock.now();
-      if (now - rotatedAt >= generationMs) {
-        previous = current;
-        current = new Map();
-        rotatedAt = now;
+      // The clock is read on a miss and on every 1024th hit, not for every series of every round:
+      // a time read is a boxed number, garbage per call.
+      if (++hits === 1024 || !current.has(ref)) {
+        hits = 0;
+        const now = clock.now();
+        if (now - rotatedAt >= generationMs) {
+          previous = current;
+          current = new Map();
+          rotatedAt = now;
+        }
       }
       let series = current.get(ref);
       if (series !== undefined) return series;

@@ -165,7 +165,10 @@ function decimalDigits(v: number): number {
   return -1;
 }
 
-function encodeValue(out: ByteWriter, state: SeriesState, ref: number, seen: boolean, v: number): void {
+// Values go in and out of the two functions below by column and index, not as arguments or
+// results: a fractional double crossing a call boundary is boxed, an allocation per sample.
+function encodeValue(out: ByteWriter, state: SeriesState, ref: number, seen: boolean, values: Float64Array, index: number): void {
+  const v = values[index]!;
   scratchF64[0] = v;
   const lo = scratchU32[0]!;
   const hi = scratchU32[1]!;
@@ -233,7 +236,7 @@ export function encodeChunk(columns: SampleColumns, start: number, end: number, 
       state.lastDelta[ref] = 0;
     }
     state.lastTs[ref] = ts;
-    encodeValue(valuesOut, state, ref, seen, columns.values[i]!);
+    encodeValue(valuesOut, state, ref, seen, columns.values, i);
   }
   const header = new ByteWriter(32);
   header.byte(FORMAT_VERSION);
@@ -280,12 +283,12 @@ export function decodeChunk(data: Uint8Array, state: SeriesState, out: SampleCol
     }
     state.lastTs[ref] = ts;
     out.timestamps[i] = ts;
-    out.values[i] = decodeValue(vals, state, ref, seen);
+    decodeValue(vals, state, ref, seen, out.values, i);
   }
   return count;
 }
 
-function decodeValue(r: ByteReader, state: SeriesState, ref: number, seen: boolean): number {
+function decodeValue(r: ByteReader, state: SeriesState, ref: number, seen: boolean, values: Float64Array, index: number): void {
   const prevLo = seen ? state.lastLo[ref]! : 0;
   const prevHi = seen ? state.lastHi[ref]! : 0;
   const prev = seen ? state.lastValue[ref]! : 0;
@@ -320,7 +323,7 @@ function decodeValue(r: ByteReader, state: SeriesState, ref: number, seen: boole
   state.lastLo[ref] = scratchU32[0]!;
   state.lastHi[ref] = scratchU32[1]!;
   state.lastValue[ref] = v;
-  return v;
+  values[index] = v;
 }
 
 /** Encodes a set of series refs (any order, duplicates allowed) compactly: sorted deltas, deflated. */

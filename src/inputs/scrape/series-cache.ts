@@ -64,8 +64,12 @@ export class SeriesCache {
   private all: CachedSeries[] = [];
   private readonly byKey = new Map<string, CachedSeries>();
   // Series of the last successful scrape in page order, and those claimed so far in this parse.
+  // Counted rather than cut with `length = 0`, which would free the arrays and grow them anew on
+  // every scrape.
   private previous: CachedSeries[] = [];
+  private previousCount = 0;
   private current: CachedSeries[] = [];
+  private currentCount = 0;
   // `all` before this parse added to it.
   private known = 0;
   private parse = 1;
@@ -77,7 +81,7 @@ export class SeriesCache {
    * the last successful scrape. Pages keep their order, so this is almost always the line's.
    */
   predicted(): CachedSeries | undefined {
-    return this.expected < this.previous.length ? this.previous[this.expected] : undefined;
+    return this.expected < this.previousCount ? this.previous[this.expected] : undefined;
   }
 
   /** True when bytes [start, end) begin with the text of `series`. */
@@ -153,7 +157,7 @@ export class SeriesCache {
     if (series.position !== this.expected) this.reordered = true;
     // A series of the last scrape puts the prediction back on track after an insertion or removal.
     if (series.position >= 0) this.expected = series.position + 1;
-    this.current.push(series);
+    this.current[this.currentCount++] = series;
     return true;
   }
 
@@ -162,7 +166,7 @@ export class SeriesCache {
     if (ok) this.keepCurrent();
     else this.dropAdded();
     if (2 * this.stale > this.used) this.rebuild(this.all);
-    this.current.length = 0;
+    this.currentCount = 0;
     this.known = this.all.length;
     this.parse++;
     this.expected = 0;
@@ -171,13 +175,17 @@ export class SeriesCache {
 
   private keepCurrent(): void {
     const current = this.current;
+    const count = this.currentCount;
     // The same series in the same order as last time: nothing to renumber or drop.
-    const changed = this.reordered || current.length !== this.previous.length;
+    const changed = this.reordered || count !== this.previousCount;
     this.current = this.previous;
     this.previous = current;
+    this.previousCount = count;
     if (!changed) return;
-    for (let i = 0; i < current.length; i++) current[i]!.position = i;
-    if (current.length === this.all.length) return;
+    // A page that shrank lets go of the series it lost.
+    current.length = count;
+    for (let i = 0; i < count; i++) current[i]!.position = i;
+    if (count === this.all.length) return;
     for (const series of this.all) {
       if (series.seenIn === this.parse) continue;
       this.byKey.delete(series.key);

@@ -85,23 +85,28 @@ export class TargetSeries {
     const scrape = ++this.scrapes;
     const generation = appender.seriesGeneration();
     let added = 0;
+    let held = 0;
     for (let i = 0; i < buffer.count; i++) {
       const key = buffer.keys[i]!;
       let series = this.cache.get(key);
       if (series === undefined) {
-        series = { walKey: this.walKeyOf(key), ref: 0, generation: 0, seen: scrape, trackStaleness: false };
+        series = { walKey: this.walKeyOf(key), ref: 0, generation: 0, seen: 0, trackStaleness: false };
         this.cache.set(key, series);
         added++;
       }
+      if (series.seen !== scrape) held++;
       const timestamp = buffer.timestamps[i]!;
       series.seen = scrape;
       series.trackStaleness = Number.isNaN(timestamp);
       if (series.walKey !== '') this.appendCached(appender, series, generation, series.trackStaleness ? nowMs : timestamp, buffer.values[i]!);
     }
-    for (const [key, series] of this.cache) {
-      if (series.seen === scrape) continue;
-      if (series.trackStaleness && series.walKey !== '') this.appendCached(appender, series, generation, nowMs, STALE_NAN);
-      this.cache.delete(key);
+    // Only a scrape that lost series walks the cache (a steady page never does).
+    if (held < this.cache.size) {
+      this.cache.forEach((series, key) => {
+        if (series.seen === scrape) return;
+        if (series.trackStaleness && series.walKey !== '') this.appendCached(appender, series, generation, nowMs, STALE_NAN);
+        this.cache.delete(key);
+      });
     }
     return added;
   }

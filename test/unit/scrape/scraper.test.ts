@@ -231,6 +231,24 @@ describe('scrape input', () => {
     assert.equal(reportValue(back, 'scrape_series_added'), 1);
   });
 
+  it('marks a series stale when a page of the same size swaps it for another', async () => {
+    const input = scrapeInput();
+    const appender = recordingAppender();
+    serve('a 1\nb 2\n');
+    await input.collect(appender, T0);
+    appender.take();
+
+    serve('a 3\nc 4\n');
+    await input.collect(appender, T1);
+    const swapped = appender.take();
+    assert.deepEqual(targetSamples(swapped), [`a{} 3@${T1}`, `c{} 4@${T1}`, `b{} stale@${T1}`]);
+    assert.equal(reportValue(swapped, 'scrape_series_added'), 1);
+
+    serve('a 5\nc 6\n');
+    await input.collect(appender, T2);
+    assert.deepEqual(targetSamples(appender.take()), [`a{} 5@${T2}`, `c{} 6@${T2}`], 'b is marked once');
+  });
+
   it('marks the previous series stale when a page turns malformed', async () => {
     const input = scrapeInput();
     const appender = recordingAppender();

@@ -11,7 +11,7 @@ import {
   type RemoteWriteProtocol,
   type SeriesSamples,
 } from '../../../src/sender/remote-write.js';
-import { groupBySeries } from '../../../src/sender/series-group.js';
+import { SeriesGrouper } from '../../../src/sender/series-group.js';
 import { WireSeries } from '../../../src/sender/wire-series.js';
 import { decodeRemoteWrite, type DecodedRequest } from '../../helpers/remote-write-schema.js';
 
@@ -28,7 +28,7 @@ function labels(record: Record<string, string>): Label[] {
 }
 
 /**
- * Puts every series' samples into one shared pair of columns, as `groupBySeries` does, each series
+ * Puts every series' samples into one shared pair of columns, as `SeriesGrouper` does, each series
  * merged with `external` as the sender's `WireSeriesCache` does.
  */
 function seriesOf(list: Array<{ labels: Labels; samples: Array<[number, Value]> }>, external: Labels = []): SeriesSamples[] {
@@ -200,7 +200,7 @@ describe('remote-write encoding', () => {
   });
 });
 
-describe('groupBySeries', () => {
+describe('SeriesGrouper', () => {
   const byRef = new Map<number, WireSeries>([
     [1, new WireSeries(labels({ __name__: 'a' }), [])],
     [2, new WireSeries(labels({ __name__: 'b' }), [])],
@@ -215,7 +215,7 @@ describe('groupBySeries', () => {
 
   it('gathers each series in batch order, so one request has one TimeSeries per series', () => {
     const input = batch([[1, T0, 10], [2, T0, 20], [1, T0 + 1, 11], [3, T0, 'stale'], [2, T0 + 1, 21], [1, T0 + 2, 12]]);
-    const { series, unlabelled } = groupBySeries(input, (ref) => byRef.get(ref));
+    const { series, unlabelled } = new SeriesGrouper().group(input, (ref) => byRef.get(ref));
     assert.equal(unlabelled, 0);
     assert.deepEqual(series.map((s) => [s.series, s.start, s.count]), [[byRef.get(1), 0, 3], [byRef.get(2), 3, 2], [byRef.get(3), 5, 1]]);
     for (const protocol of PROTOCOLS) {
@@ -229,26 +229,45 @@ describe('groupBySeries', () => {
   it('looks labels up once per series, leaves out and counts samples of unknown series', () => {
     const asked: number[] = [];
     const input = batch([[1, T0, 1], [9, T0, 2], [1, T0 + 1, 3], [9, T0 + 1, 4]]);
-    const { series, unlabelled } = groupBySeries(input, (ref) => { asked.push(ref); return byRef.get(ref); });
+    const { series, unlabelled } = new SeriesGrouper().group(input, (ref) => { asked.push(ref); return byRef.get(ref); });
     assert.deepEqual(asked, [1, 9]);
     assert.equal(unlabelled, 2);
     assert.deepEqual(series.map((s) => [s.series, s.count]), [[byRef.get(1), 2]]);
-    assert.deepEqual(Array.from(series[0]!.values), [1, 3]);
+    assert.deepEqual(Array.from(series[0]!.values.subarray(series[0]!.start, series[0]!.start + series[0]!.count)), [1, 3]);
   });
 
   it('copies the columns: the result survives the WAL reusing its buffers', () => {
     const input = batch([[2, T0, 5], [1, T0, 'stale']]);
-    const { series } = groupBySeries({ ...input, count: 2 }, (ref) => byRef.get(ref));
+    const { series } = new SeriesGrouper().group({ ...input, count: 2 }, (ref) => byRef.get(ref));
     input.timestamps.fill(0);
     input.values.fill(0);
-    assert.deepEqual(Array.from(series[0]!.timestamps), [T0, T0]);
-    assert.equal(series[0]!.values[0], 5);
-    assert.ok(isStaleNaN(series[1]!.values[1]!));
+    assert.deepEqual([series[0]!.timestamps[series[0]!.start], series[1]!.timestamps[series[1]!.start]], [T0, T0]);
+    assert.equal(series[0]!.values[series[0]!.start], 5);
+    assert.ok(isStaleNaN(series[1]!.values[series[1]!.start]!));
+  });
+
+  it('groups batch after batch with one grouper, each result right until the next, beyond its first sizes', () => {
+    const grouper = new SeriesGrouper();
+    const many = new Map<number, WireSeries>();
+    for (let ref = 1; ref <= 3000; ref++) many.set(ref, new WireSeries(labels({ __name__: `m${ref}` }), []));
+    for (const [first, seriesCount, perSeries] of [[1, 3, 2], [500, 2500, 2], [2, 2, 3]] as const) {
+      const samples: Array<[number, number, Value]> = [];
+      for (let k = 0; k < perSeries; k++) for (let r = first; r < first + seriesCount; r++) samples.push([r, T0 + k, r * 10 + k]);
+      const { series, unlabelled } = grouper.group(batch(samples), (ref) => many.get(ref));
+      assert.equal(unlabelled, 0);
+      assert.equal(series.length, seriesCount);
+      series.forEach((s, i) => {
+        assert.equal(s.series, many.get(first + i));
+        assert.equal(s.count, perSeries);
+        assert.deepEqual(Array.from(s.values.subarray(s.start, s.start + s.count)), Array.from({ length: perSeries }, (_, k) => (first + i) * 10 + k));
+        assert.deepEqual(Array.from(s.timestamps.subarray(s.start, s.start + s.count)), Array.from({ length: perSeries }, (_, k) => T0 + k));
+      });
+    }
   });
 
   it('reads only the first `count` samples of longer columns', () => {
     const input = batch([[1, T0, 1], [2, T0, 2], [3, T0, 3]]);
-    const { series } = groupBySeries({ ...input, count: 2 }, (ref) => byRef.get(ref));
+    const { series } = new SeriesGrouper().group({ ...input, count: 2 }, (ref) => byRef.get(ref));
     assert.deepEqual(series.map((s) => s.series), [byRef.get(1), byRef.get(2)]);
   });
 });
