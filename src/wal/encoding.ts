@@ -196,16 +196,20 @@ function encodeValue(out: ByteWriter, state: SeriesState, ref: number, seen: boo
   writeXor(out, lo ^ prevLo, hi ^ prevHi);
 }
 
+/** Byte `i` (0 = most significant) of the 64-bit value hi:lo. */
+function byteOf(hi: number, lo: number, i: number): number {
+  return i < 4 ? (hi >>> ((3 - i) * 8)) & 0xff : (lo >>> ((7 - i) * 8)) & 0xff;
+}
+
 function writeXor(out: ByteWriter, xlo: number, xhi: number): void {
-  // Bytes of the 64-bit XOR, most significant first.
-  const b = [xhi >>> 24, (xhi >>> 16) & 0xff, (xhi >>> 8) & 0xff, xhi & 0xff, xlo >>> 24, (xlo >>> 16) & 0xff, (xlo >>> 8) & 0xff, xlo & 0xff];
+  // The bytes of the 64-bit XOR, most significant first, without its zero bytes at either end.
   let lead = 0;
-  while (b[lead] === 0) lead++;
+  while (byteOf(xhi, xlo, lead) === 0) lead++;
   let trail = 0;
-  while (b[7 - trail] === 0) trail++;
+  while (byteOf(xhi, xlo, 7 - trail) === 0) trail++;
   out.byte(XOR_TAG);
   out.byte((lead << 4) | trail);
-  for (let i = lead; i < 8 - trail; i++) out.byte(b[i]!);
+  for (let i = lead; i < 8 - trail; i++) out.byte(byteOf(xhi, xlo, i));
 }
 
 /**
