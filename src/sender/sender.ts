@@ -2,9 +2,9 @@
  * The sender of one remote-write endpoint: drains the WAL from its own cursor, oldest first.
  *
  * Rounds. Each round reads a window of committed samples (queue capacity × max shards), regroups it
- * by series, splits the series over the shards by a hash of their labels (a series always lands
- * in the same shard while the count holds) and sends each shard's requests strictly one after
- * another; the shards run in parallel. The cursor is acked at the window's end only when every
+ * by series, splits the series into one run per shard (a series whole in one shard, neighbours in
+ * batch order kept together: see `splitIntoShards`) and sends each shard's requests strictly one
+ * after another; the shards run in parallel. The cursor is acked at the window's end only when every
  * shard has finished, so it never passes a sample that is not delivered, and per-series order
  * holds across rounds because rounds do not overlap. A window waits to fill up to
  * OUTPOST_QUEUE_BATCH_SEND_DEADLINE, so a steady stream sends several samples of a series per
@@ -288,11 +288,7 @@ export function startSender(options: SenderOptions): Sender {
     const end = batch.end;
     const grouped = grouper.group(batch, options.series.get);
     if (grouped.unlabelled > 0) counters.failed(grouped.unlabelled);
-    let perShard: SeriesSamples[][] = [grouped.series];
-    if (shards > 1) {
-      perShard = Array.from({ length: shards }, () => []);
-      for (const s of grouped.series) perShard[s.series.shardHash % shards]!.push(s);
-    }
+    const perShard = splitIntoShards(grouped.series, batch.count - grouped.unlabelled, shards);
     const started = clock.now();
     const results = await Promise.all(perShard.map(async (series) => {
       const backoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs });
@@ -336,6 +332,29 @@ export function startSender(options: SenderOptions): Sender {
       await loop;
     },
   };
+}
+
+/**
+ * Splits a round's series, in batch order, into `shards` runs of about equal samples, each series
+ * whole in one run. Order needs no more: rounds do not overlap, so a series' samples go out in
+ * order whichever shard carries it in each round. Runs rather than a hash of the labels keep
+ * neighbours together, the series of one target family by family, whose labels Snappy finds in
+ * the series before: hash-picked shards cost about a tenth more bytes on the wire.
+ */
+export function splitIntoShards(series: SeriesSamples[], samples: number, shards: number): SeriesSamples[][] {
+  if (shards <= 1) return [series];
+  const runs: SeriesSamples[][] = [];
+  let from = 0;
+  let taken = 0;
+  for (let k = 1; k < shards; k++) {
+    const share = (samples * k) / shards;
+    let to = from;
+    while (to < series.length && taken + series[to]!.count / 2 <= share) taken += series[to++]!.count;
+    runs.push(series.slice(from, to));
+    from = to;
+  }
+  runs.push(series.slice(from));
+  return runs;
 }
 
 function newestTimestamp(series: ReadonlyArray<SeriesSamples>): number {

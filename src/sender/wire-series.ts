@@ -1,30 +1,25 @@
 /**
  * Series as the sender puts them on the wire, prepared once per series instead of once per request.
  *
- * Every request needs, per series, its labels merged with the external labels, a shard (a hash of
- * those labels) and, for 1.0, the labels written as protobuf Label fields. In steady state the same
- * series go out in every round, so building that each round (parse the WAL's label key, merge,
- * hash, UTF-8 encode) was a fifth of the sender's CPU and most of its garbage. A `WireSeries`
+ * Every request needs, per series, its labels merged with the external labels and, for 1.0, those
+ * labels written as protobuf Label fields. In steady state the same series go out in every round,
+ * so building that each round (parse the WAL's label key, merge, UTF-8 encode) was a large part of
+ * the sender's CPU and most of its garbage. A `WireSeries`
  * holds it all; the cache keeps the ones in use, shared by the endpoints.
  */
 import type { Clock } from '../lib/clock.js';
 import type { Label, Labels } from '../model/labels.js';
-import { labelsKey } from '../model/labels.js';
-import { hashSeriesKey } from '../model/series-hash.js';
 import { encodeLabelsV1 } from './rw-messages.js';
 
 /** One series ready for the wire. */
 export class WireSeries {
   /** Own labels merged with the external ones: sorted by name, unique, no empty value. */
   readonly labels: Labels;
-  /** Picks the series' shard; stable across runs, so a series keeps its shard. */
-  readonly shardHash: number;
   private v1: Uint8Array | null = null;
 
   /** `own` sorted by name with unique names, as `normalizeLabels` leaves them; `external` in any order. */
   constructor(own: Labels, external: Labels) {
     this.labels = mergeLabels(own, sortedByName(external));
-    this.shardHash = hashSeriesKey(labelsKey(this.labels));
   }
 
   /** The labels as the Label fields of a 1.0 TimeSeries, encoded at the first call. */

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatLabels, labelsKey, normalizeLabels, parseLabelsKey, type Labels } from '../../../src/model/labels.js';
 import { sanitizeLabelName, sanitizeMetricName, isValidMetricName } from '../../../src/model/metric-name.js';
-import { hashSeriesKey } from '../../../src/model/series-hash.js';
 
 describe('labels', () => {
   it('sorts by name and drops empty values', () => {
@@ -53,14 +52,5 @@ describe('metric names', () => {
 
   it('sanitises label names without colons', () => {
     assert.equal(sanitizeLabelName('a:b-c'), 'a_b_c');
-  });
-});
-
-describe('series hash', () => {
-  it('is stable and spreads keys across shards', () => {
-    assert.equal(hashSeriesKey('abc'), hashSeriesKey('abc'));
-    const buckets = new Array(4).fill(0);
-    for (let i = 0; i < 4000; i++) buckets[hashSeriesKey(`__name__\u0000m\u0000i\u0000${i}`) % 4]++;
-    for (const b of buckets) assert.ok(b > 800 && b < 1200, `bucket sizes ${buckets.join(',')}`);
   });
 });
