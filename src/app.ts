@@ -86,7 +86,7 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
     throw error;
   }
   const openWal = wal;
-  const metricsFor = registerSenderMetrics(own.registry, () => endpoints, () => openWal.stats().newestTimestampMs);
+  const metricsFor = registerSenderMetrics(own.registry, () => endpoints, () => openWal.newestTimestampMs());
   const senders = startEndpoints(config, openWal, transports, (url) => status.observeSender(url, metricsFor(url)), clock, log);
   endpoints = senders.views;
   status.start();
@@ -126,7 +126,7 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
         clearInterval(commitTimer);
         const { committed } = openWal.commit();
         log.info({ committed }, 'inputs stopped; final commit done');
-        await senders.stop(Date.now() + config.process.shutdownTimeoutMs);
+        await senders.stop(clock.now() + config.process.shutdownTimeoutMs);
         openWal.close();
         await server.close();
       })();

@@ -3,18 +3,19 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { normalizeLabels } from '../model/labels.js';
 import { readVersion } from '../lib/version.js';
-import type { Wal } from '../wal/wal.js';
+import type { EndpointView } from '../status/sender-metrics.js';
+import type { Wal, WalConsumer } from '../wal/wal.js';
 import { createBandwidthEstimator } from './bandwidth.js';
 import { createConcurrency } from './concurrency.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { remoteWriteHeaders } from './remote-write.js';
-import { startSender, type Sender, type SenderCounters, type SenderStatus } from './sender.js';
+import { startSender, type Sender, type SenderCounters } from './sender.js';
 import type { Transport } from './transport.js';
 import { createWireSeriesCache } from './wire-series.js';
 
 /** The running senders, one per endpoint, and what the status page and metrics read of them. */
 export interface Endpoints {
-  views: Array<{ url: string; status(): SenderStatus; backlog(): { samples: number; oldestTimestampMs: number | null } }>;
+  views: EndpointView[];
   /** Stops every sender by `deadlineMs`, then closes the transports. */
   stop(deadlineMs: number): Promise<void>;
 }
@@ -30,7 +31,7 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
   if (typeof external === 'string') throw new Error('external labels: ' + external);
   const headers = remoteWriteHeaders(rw.protocol, readVersion());
   const series = createWireSeriesCache((ref) => wal.labels(ref), external, clock);
-  const senders: Array<{ sender: Sender; transport: Transport }> = transports.map((transport) => {
+  const senders: Array<{ sender: Sender; transport: Transport; consumer: WalConsumer }> = transports.map((transport) => {
     const consumer = wal.consumer(transport.url);
     const sender = startSender({
       url: transport.url,
@@ -48,13 +49,13 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
       log: log.child({ component: 'sender', url: transport.url }),
       pollIntervalMs: config.wal.commitIntervalMs,
     });
-    return { sender, transport };
+    return { sender, transport, consumer };
   });
   return {
-    views: senders.map(({ sender, transport }) => ({
+    views: senders.map(({ sender, transport, consumer }) => ({
       url: transport.url,
       status: () => sender.status(),
-      backlog: () => wal.consumer(transport.url).backlog(),
+      backlog: () => consumer.backlog(),
     })),
     async stop(deadlineMs) {
       await Promise.all(senders.map(({ sender }) => sender.stop(deadlineMs)));

@@ -46,7 +46,7 @@ export type RejectReason = 'out_of_order' | 'out_of_bounds' | 'too_old' | 'other
 
 /** Hooks for the prometheus_remote_storage_* counters of one endpoint. */
 export interface SenderCounters {
-  sent(samples: number, bytes: number, newestTimestampMs: number): void;
+  sent(samples: number, bytes: number): void;
   failed(samples: number): void;
   retried(samples: number): void;
   rejected(reason: RejectReason, samples: number): void;
@@ -92,7 +92,6 @@ export interface SenderStatus {
   lastSuccessMs: number | null;
   newestSentTimestampMs: number | null;
   bandwidthBytesPerSecond: number | null;
-  sendRateSamplesPerSecond: number;
 }
 
 /** A running sender. */
@@ -113,7 +112,7 @@ export function startSender(options: SenderOptions): Sender {
   const throttle = createThrottle(60_000, clock.now);
   const status: SenderStatus = {
     url: options.url, up: true, shards: concurrency.current, lastError: null, lastSuccessMs: null,
-    newestSentTimestampMs: null, bandwidthBytesPerSecond: null, sendRateSamplesPerSecond: 0,
+    newestSentTimestampMs: null, bandwidthBytesPerSecond: null,
   };
   let stopping = false;
   let deadlineMs = Infinity;
@@ -194,7 +193,7 @@ export function startSender(options: SenderOptions): Sender {
         status.bandwidthBytesPerSecond = options.bandwidth.record(body.length, result.durationMs);
         bytesPerSample = 0.8 * bytesPerSample + (0.2 * body.length) / samples;
         const newest = newestTimestamp(series);
-        counters.sent(samples, body.length, newest);
+        counters.sent(samples, body.length);
         status.up = true;
         status.lastSuccessMs = clock.now();
         status.newestSentTimestampMs = Math.max(status.newestSentTimestampMs ?? 0, newest);
@@ -272,7 +271,6 @@ export function startSender(options: SenderOptions): Sender {
 
   async function round(): Promise<boolean> {
     const shards = concurrency.current;
-    status.shards = shards;
     // The window is what all shards may buffer at most: in steady state it fills over several
     // scrapes (until the batch deadline), so a request carries several samples per series.
     const window = queue.capacity * queue.maxShards;
@@ -302,7 +300,6 @@ export function startSender(options: SenderOptions): Sender {
     consumer.ack(end);
     waitingSince = null;
     const elapsed = Math.max(1, clock.now() - started);
-    status.sendRateSamplesPerSecond = (batch.count * 1000) / elapsed;
     const pending = consumer.backlog().samples;
     concurrency.roundSucceeded(batch.count, elapsed, pending, pending > 0 ? 0 : batch.count / Math.max(1, queue.batchSendDeadlineMs / 1000));
     return pending > 0;
@@ -364,7 +361,7 @@ function newestTimestamp(series: ReadonlyArray<SeriesSamples>): number {
 }
 
 /** Classifies a refusal by the receiver's words (Prometheus, Mimir, Cortex, VictoriaMetrics). */
-export function rejectReason(body: string): RejectReason {
+function rejectReason(body: string): RejectReason {
   const text = body.toLowerCase();
   if (text.includes('out of order')) return 'out_of_order';
   if (text.includes('out of bounds')) return 'out_of_bounds';

@@ -2,8 +2,9 @@
  * Regrouping a WAL batch by series for a remote-write request.
  *
  * A WAL batch is in append order: the samples of one scrape interleave every series, and each
- * series' samples come oldest first. A stable counting sort by ref moves them into two columns
- * where each series' samples sit together, still oldest first; each series then becomes one
+ * series' samples come oldest first. A stable counting sort by series (ordered by each series'
+ * first sample in the batch) moves them into two columns where each series' samples sit together,
+ * still oldest first; each series then becomes one
  * `SeriesSamples` view (one object per series, none per sample) and one TimeSeries on the wire.
  *
  * A sender groups one batch per round, every few seconds, so the grouper keeps its work arrays

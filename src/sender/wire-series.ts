@@ -46,18 +46,19 @@ export function createWireSeriesCache(labelsOf: (ref: number) => Labels | undefi
   let hits = 0;
   return {
     get(ref) {
+      let series = current.get(ref);
       // The clock is read on a miss and on every 1024th hit, not for every series of every round:
       // a time read is a boxed number, garbage per call.
-      if (++hits === 1024 || !current.has(ref)) {
+      if (series === undefined || ++hits === 1024) {
         hits = 0;
         const now = clock.now();
         if (now - rotatedAt >= generationMs) {
           previous = current;
           current = new Map();
           rotatedAt = now;
+          series = undefined; // now in `previous`, moved back below
         }
       }
-      let series = current.get(ref);
       if (series !== undefined) return series;
       series = previous.get(ref);
       if (series === undefined) {

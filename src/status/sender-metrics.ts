@@ -18,27 +18,39 @@ const REJECT_REASONS: RejectReason[] = ['out_of_order', 'out_of_bounds', 'too_ol
  */
 export function registerSenderMetrics(registry: MetricsRegistry, endpoints: () => EndpointView[], newestWalTimestampMs: () => number | null): (url: string) => SenderCounters {
   const labels = ['remote_name', 'url'];
-  const nameOf = (url: string): string => new URL(url).host;
+  const names = new Map<string, string>();
+  const nameOf = (url: string): string => {
+    let name = names.get(url);
+    if (name === undefined) names.set(url, (name = new URL(url).host));
+    return name;
+  };
   const samplesTotal = registry.counter('prometheus_remote_storage_samples_total', 'Samples sent successfully.', labels);
   const failed = registry.counter('prometheus_remote_storage_samples_failed_total', 'Samples dropped after a non-recoverable answer.', labels);
   const retried = registry.counter('prometheus_remote_storage_samples_retried_total', 'Samples sent again after a recoverable error.', labels);
   const bytes = registry.counter('prometheus_remote_storage_bytes_total', 'Compressed request bytes sent successfully.', labels);
   const rejected = registry.counter('outpost_samples_rejected_total', 'Samples an endpoint refused, by the reason it gave.', ['url', 'reason']);
-  const each = (fn: (e: EndpointView) => void) => () => endpoints().forEach(fn);
-  const pending = registry.gauge('prometheus_remote_storage_samples_pending', 'Committed samples not yet delivered.', labels,
-    each((e) => pending.labels(nameOf(e.url), e.url).set(e.backlog().samples)));
-  const shards = registry.gauge('prometheus_remote_storage_shards', 'Shards (parallel request streams) in use.', labels,
-    each((e) => shards.labels(nameOf(e.url), e.url).set(e.status().shards)));
-  const highest = registry.gauge('prometheus_remote_storage_highest_timestamp_in_seconds', 'Newest sample timestamp committed to the WAL.', [], () =>
-    highest.set((newestWalTimestampMs() ?? 0) / 1000));
-  const highestSent = registry.gauge('prometheus_remote_storage_queue_highest_sent_timestamp_seconds', 'Newest sample timestamp delivered.', labels,
-    each((e) => highestSent.labels(nameOf(e.url), e.url).set((e.status().newestSentTimestampMs ?? 0) / 1000)));
-  const oldest = registry.gauge('outpost_wal_oldest_undelivered_timestamp_seconds', 'Timestamp of the oldest sample not yet delivered, 0 when none.', ['url'],
-    each((e) => oldest.labels(e.url).set((e.backlog().oldestTimestampMs ?? 0) / 1000)));
-  const up = registry.gauge('outpost_uplink_up', 'Whether the last request to the endpoint succeeded.', ['url'],
-    each((e) => up.labels(e.url).set(e.status().up ? 1 : 0)));
-  const bandwidth = registry.gauge('outpost_uplink_bandwidth_bytes_per_second', 'Measured throughput to the endpoint (EWMA).', ['url'],
-    each((e) => bandwidth.labels(e.url).set(e.status().bandwidthBytesPerSecond ?? 0)));
+  const pending = registry.gauge('prometheus_remote_storage_samples_pending', 'Committed samples not yet delivered.', labels);
+  const shards = registry.gauge('prometheus_remote_storage_shards', 'Shards (parallel request streams) in use.', labels);
+  // One collect sets every endpoint gauge, so a scrape reads each sender's status and WAL backlog
+  // (SQLite queries) once.
+  const highest = registry.gauge('prometheus_remote_storage_highest_timestamp_in_seconds', 'Newest sample timestamp committed to the WAL.', [], () => {
+    highest.set((newestWalTimestampMs() ?? 0) / 1000);
+    for (const e of endpoints()) {
+      const status = e.status();
+      const backlog = e.backlog();
+      const name = nameOf(e.url);
+      pending.labels(name, e.url).set(backlog.samples);
+      oldest.labels(e.url).set((backlog.oldestTimestampMs ?? 0) / 1000);
+      shards.labels(name, e.url).set(status.shards);
+      highestSent.labels(name, e.url).set((status.newestSentTimestampMs ?? 0) / 1000);
+      up.labels(e.url).set(status.up ? 1 : 0);
+      bandwidth.labels(e.url).set(status.bandwidthBytesPerSecond ?? 0);
+    }
+  });
+  const highestSent = registry.gauge('prometheus_remote_storage_queue_highest_sent_timestamp_seconds', 'Newest sample timestamp delivered.', labels);
+  const oldest = registry.gauge('outpost_wal_oldest_undelivered_timestamp_seconds', 'Timestamp of the oldest sample not yet delivered, 0 when none.', ['url']);
+  const up = registry.gauge('outpost_uplink_up', 'Whether the last request to the endpoint succeeded.', ['url']);
+  const bandwidth = registry.gauge('outpost_uplink_bandwidth_bytes_per_second', 'Measured throughput to the endpoint (EWMA).', ['url']);
   return (url) => {
     const l = [nameOf(url), url] as const;
     for (const reason of REJECT_REASONS) rejected.labels(url, reason);

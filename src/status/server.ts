@@ -72,13 +72,13 @@ export function createStatusServer(options: StatusServerOptions): StatusServer {
     });
   }
 
-  function answer(req: IncomingMessage): Answer & { allow?: string } {
+  function answer(req: IncomingMessage): Answer {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const route = routes.get(query === -1 ? url : url.slice(0, query));
     if (route === undefined) return NOT_FOUND;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return { status: 405, contentType: TEXT, body: 'Method not allowed\n', allow: ALLOWED };
+      return { status: 405, contentType: TEXT, body: 'Method not allowed\n', headers: { Allow: ALLOWED } };
     }
     try {
       return route(new URLSearchParams(query === -1 ? '' : url.slice(query + 1)));
@@ -96,7 +96,6 @@ export function createStatusServer(options: StatusServerOptions): StatusServer {
       // Health and metrics are live values; a cache in between would only mislead.
       'Cache-Control': 'no-store',
     };
-    if (a.allow !== undefined) headers['Allow'] = a.allow;
     Object.assign(headers, a.headers);
     res.writeHead(a.status, headers);
     res.end(req.method === 'HEAD' ? undefined : a.body);

@@ -214,10 +214,10 @@ export function createStatusCollector(options: StatusCollectorOptions): StatusCo
       if (i === -1) throw new Error(`status collector: unknown endpoint ${url}`);
       return {
         ...counters,
-        sent(samples, bytes, newestTimestampMs) {
+        sent(samples, bytes) {
           sent[i]!.samples += samples;
           sent[i]!.bytes += bytes;
-          counters.sent(samples, bytes, newestTimestampMs);
+          counters.sent(samples, bytes);
         },
         rejected(reason, samples) {
           // Out-of-order answers are what a receiver says to samples it already has (resent after

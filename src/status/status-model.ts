@@ -19,7 +19,7 @@
 export type EndpointState = 'online' | 'catching-up' | 'offline-buffering' | 'losing-data';
 
 /** States ordered from best to worst; the gateway shows the worst of its endpoints. */
-export const STATE_ORDER: readonly EndpointState[] = ['online', 'catching-up', 'offline-buffering', 'losing-data'];
+const STATE_ORDER: readonly EndpointState[] = ['online', 'catching-up', 'offline-buffering', 'losing-data'];
 
 /** One input in the status document. Instants are ISO-8601 strings, durations seconds. */
 export interface InputReport {
@@ -111,7 +111,7 @@ export interface StatusDocument {
 export interface Loss {
   atMs: number;
   samples: number;
-  /** `retention`, `disk_budget`, `corruption`, or `refused (<reason>)`. */
+  /** `retention`, `disk_budget`, `corruption`, or `refused: <reason>`. */
   why: string;
 }
 

@@ -165,8 +165,8 @@ function decimalDigits(v: number): number {
   return -1;
 }
 
-// Values go in and out of the two functions below by column and index, not as arguments or
-// results: a fractional double crossing a call boundary is boxed, an allocation per sample.
+// Values go in and out of `encodeValue` and `decodeValue` by column and index, not as arguments
+// or results: a fractional double crossing a call boundary is boxed, an allocation per sample.
 function encodeValue(out: ByteWriter, state: SeriesState, ref: number, seen: boolean, values: Float64Array, index: number): void {
   const v = values[index]!;
   scratchF64[0] = v;

@@ -24,7 +24,7 @@ export class SeriesRegistry {
     for (const row of db.prepare('SELECT ref, labels FROM series').iterate() as Iterable<{ ref: number; labels: string }>) {
       this.refsByKey.set(row.labels, row.ref);
       this.keysByRef.set(row.ref, row.labels);
-      this.register(row.ref, 0);
+      this.register(row.ref);
     }
   }
 
@@ -40,7 +40,7 @@ export class SeriesRegistry {
     const ref = this.nextRef++;
     this.refsByKey.set(key, ref);
     this.keysByRef.set(ref, key);
-    this.register(ref, 0);
+    this.register(ref);
     this.unpersisted.push(ref);
     return ref;
   }
@@ -113,8 +113,8 @@ export class SeriesRegistry {
     return collected;
   }
 
-  /** Registers `ref` as written last in `segment`, growing the per-ref arrays as needed. */
-  private register(ref: number, segment: number): void {
+  /** Registers `ref` as written in no segment yet, growing the per-ref arrays as needed. */
+  private register(ref: number): void {
     if (ref >= this.lastSegment.length) {
       let size = this.lastSegment.length;
       while (size <= ref) size *= 2;
@@ -125,7 +125,7 @@ export class SeriesRegistry {
       live.set(this.live);
       this.live = live;
     }
-    this.lastSegment[ref] = segment;
+    this.lastSegment[ref] = 0;
     this.live[ref] = 1;
   }
 }

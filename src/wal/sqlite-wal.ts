@@ -529,8 +529,11 @@ class SqliteWal implements Wal {
       samplesAppended: this.appended,
       dropped: { ...this.dropped },
       oldestUndeliveredTimestampMs: oldest,
-      newestTimestampMs: this.segments.reduce<number | null>((max, s) => (s.samples > 0 && (max === null || s.maxTs > max) ? s.maxTs : max), null),
     };
+  }
+
+  newestTimestampMs(): number | null {
+    return this.segments.reduce<number | null>((max, s) => (s.samples > 0 && (max === null || s.maxTs > max) ? s.maxTs : max), null);
   }
 
   close(): void {

@@ -84,8 +84,6 @@ export interface WalStats {
   dropped: Record<DropReason, number>;
   /** Smallest sample timestamp not yet delivered to every consumer, or null. */
   oldestUndeliveredTimestampMs: number | null;
-  /** Largest sample timestamp committed (in the segments still held), or null. */
-  newestTimestampMs: number | null;
 }
 
 /** The WAL as the runtime sees it. `close()` is idempotent. */
@@ -104,6 +102,8 @@ export interface Wal extends WalAppender {
   /** Labels of a series ref, or undefined if the series was collected. */
   labels(ref: number): Labels | undefined;
   stats(): WalStats;
+  /** Largest sample timestamp committed (in the segments still held), or null: no I/O. */
+  newestTimestampMs(): number | null;
   /** Commits what is pending and closes the database. */
   close(): void;
 }

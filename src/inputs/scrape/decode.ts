@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /** Outcome of decoding a body's bytes: the text, or the first line that is not valid UTF-8. */
 export type DecodeResult = { ok: true; text: string } | { ok: false; line: number; problem: string };
 
@@ -9,15 +11,6 @@ export const quote = (text: string): string => JSON.stringify(text.length > QUOT
 
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
 const NEWLINE_BYTE = 0x0a;
-
-function isUtf8(bytes: Uint8Array): boolean {
-  try {
-    fatalDecoder.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Decodes an exposition body as UTF-8, which the format prescribes. Invalid bytes fail the body

@@ -67,8 +67,8 @@ const isMetricChar = (c: number): boolean => (BYTE_CLASSES[c]! & METRIC_CHAR) !=
 /**
  * Parses a whole exposition body, calling `onSample` for each sample. A body of bytes (as a
  * response holds it) must be UTF-8, a leading byte order mark aside; otherwise the result names
- * the first line that is not. A string (tests, tools) is parsed as its UTF-8 bytes. Never throws (unless `onSample` does) and runs in time linear in
- * the body (n log n in the labels of a line). More than `maxSamples` samples fail the body, as
+ * the first line that is not. A string (tests, tools) is parsed as its UTF-8 bytes. Never throws
+ * (unless `onSample` does) and runs in time linear in the body (n log n in the labels of a line). More than `maxSamples` samples fail the body, as
  * Prometheus's `sample_limit` fails a scrape. `cache` carries a target's series from scrape to
  * scrape; without one every series is parsed from scratch.
  */
@@ -87,7 +87,7 @@ export function parseExposition(body: string | Uint8Array, onSample: SampleHandl
         return decoded;
       }
     }
-    // The body's text is what TextDecoder makes of it, which drops a byte order mark.
+    // A leading byte order mark is not text, as TextDecoder would drop it too.
     if (bytes.subarray(0, UTF8_BOM.length).equals(UTF8_BOM)) start = UTF8_BOM.length;
   }
   const result = parseBody(bytes, start, onSample, maxSamples, cache);

@@ -85,7 +85,6 @@ export class TargetSeries {
     const scrape = ++this.scrapes;
     const generation = appender.seriesGeneration();
     let added = 0;
-    let held = 0;
     for (let i = 0; i < buffer.count; i++) {
       const key = buffer.keys[i]!;
       let series = this.cache.get(key);
@@ -94,14 +93,14 @@ export class TargetSeries {
         this.cache.set(key, series);
         added++;
       }
-      if (series.seen !== scrape) held++;
       const timestamp = buffer.timestamps[i]!;
       series.seen = scrape;
       series.trackStaleness = Number.isNaN(timestamp);
       if (series.walKey !== '') this.appendCached(appender, series, generation, series.trackStaleness ? nowMs : timestamp, buffer.values[i]!);
     }
-    // Only a scrape that lost series walks the cache (a steady page never does).
-    if (held < this.cache.size) {
+    // Only a scrape that lost series walks the cache (a steady page never does). The parser
+    // refuses a series twice in one page, so every buffered sample is a different cached series.
+    if (buffer.count < this.cache.size) {
       this.cache.forEach((series, key) => {
         if (series.seen === scrape) return;
         if (series.trackStaleness && series.walKey !== '') this.appendCached(appender, series, generation, nowMs, STALE_NAN);

@@ -29,7 +29,7 @@ function setup(urls: string[], overrides: Partial<StatusCollectorOptions> = {}) 
   const clock = createManualClock(T0);
   const wal: WalStats = {
     segments: 2, bytes: 1_000_000, pendingSamples: 0, series: 10, samplesAppended: 0,
-    dropped: { retention: 0, disk_budget: 0, corruption: 0 }, oldestUndeliveredTimestampMs: null, newestTimestampMs: T0,
+    dropped: { retention: 0, disk_budget: 0, corruption: 0 }, oldestUndeliveredTimestampMs: null,
   };
   const endpoints = urls.map(fakeEndpoint);
   const collector = createStatusCollector({
@@ -66,7 +66,7 @@ describe('status collector', () => {
     collector.sample();
     clock.advance(MIN);
     wal.samplesAppended += 60_000; // 1000 samples/s arriving
-    counters[0]!.sent(120_000, 240_000, T0); // 2 bytes a sample on the wire, 4000 B/s delivered
+    counters[0]!.sent(120_000, 240_000); // 2 bytes a sample on the wire, 4000 B/s delivered
     a!.backlog = { samples: 100_000, oldestTimestampMs: clock.now() - 10 * MIN };
     const e = collector.document(false).endpoints[0]!;
     assert.equal(e.state, 'catching-up');
@@ -126,7 +126,7 @@ describe('status collector', () => {
     };
     const { collector } = setup([A], { clock });
     const counters = collector.observeSender(A, inner);
-    counters.sent(10, 20, T0);
+    counters.sent(10, 20);
     counters.retried(3);
     counters.failed(4);
     counters.rejected('out_of_order', 4);
@@ -179,7 +179,7 @@ describe('status collector', () => {
       a!.backlog = { samples: i * 10, oldestTimestampMs: i === 0 ? null : clock.now() - 1000 * i };
       wal.bytes = 1000 * i;
       collector.sample();
-      counters[0]!.sent(15, 1500, clock.now());
+      counters[0]!.sent(15, 1500);
       clock.advance(15_000);
     }
     const doc = collector.document(true);
