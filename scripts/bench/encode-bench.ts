@@ -41,6 +41,7 @@ import { SeriesGrouper } from '../../src/sender/series-group.js';
 import { WireSeries } from '../../src/sender/wire-series.js';
 import { prng } from './prng.js';
 import { snappyFloor } from './snappy-floor.js';
+import { median } from './stats.js';
 
 const TARGETS = 10;
 const SERIES_PER_TARGET = 1000;
@@ -217,12 +218,6 @@ function groupRate(load: Load): number {
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function main(): void {

@@ -16,6 +16,7 @@ import { createHostInput } from '../../src/inputs/host/index.js';
 import { labelsKey, type Labels } from '../../src/model/labels.js';
 import type { WalAppender } from '../../src/wal/wal.js';
 import { nodeExporterAvailable, startNodeExporter } from '../../test/helpers/node-exporter.js';
+import { median } from './stats.js';
 
 const WARMUP = 5;
 const ROUNDS = 50;
@@ -49,12 +50,6 @@ function memoryAppender(): WalAppender {
     afterCommit: (fn) => fn(),
     seriesGeneration: () => 0,
   };
-}
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** utime + stime of a process, in clock ticks (fields 14 and 15, counted after the `(comm)`). */

@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseExposition } from '../../src/inputs/scrape/parser.js';
 import { SeriesCache } from '../../src/inputs/scrape/series-cache.js';
+import { median } from './stats.js';
 
 const FAMILIES = 100;
 const SERIES_PER_FAMILY = 100;
@@ -84,8 +85,7 @@ async function medianRate(body: Buffer, cacheFor: () => SeriesCache | undefined)
     await new Promise((resolve) => setImmediate(resolve));
   }
   if (!Number.isFinite(sink)) throw new Error('benchmark sink overflowed');
-  rates.sort((a, b) => a - b);
-  return Math.round(rates[RUNS >> 1]!);
+  return Math.round(median(rates));
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -93,8 +93,7 @@ function dropFiles(dir: string): void {
 
 function slimBetterSqlite3(dir: string): void {
   if (!existsSync(dir)) throw new Error('better-sqlite3 is missing from the production dependencies');
-  const keep = new Set(['package.json', 'LICENSE', 'lib', 'build']);
+  // build/ goes too: the addon is put in place afterwards, the only file under build/.
+  const keep = new Set(['package.json', 'LICENSE', 'lib']);
   for (const name of readdirSync(dir)) if (!keep.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
-  // The addon is put in place afterwards, the only file under build/.
-  rmSync(join(dir, 'build'), { recursive: true, force: true });
 }

@@ -11,15 +11,16 @@ import { missingToolchain } from '../../scripts/package/addon.js';
 import { appVersion, buildBundle, REPO_ROOT } from '../../scripts/package/bundle.js';
 import { bundleFileName, TARGETS, type Arch } from '../../scripts/package/targets.js';
 import { cannotRun, nodeCommand } from '../../scripts/package/verify.js';
+import { killOnTestExit } from './daemon.js';
 import { freePort } from './outpost-process.js';
 
 /** The directory bundles are taken from (and built into when missing). */
-export function bundleDir(): string {
+function bundleDir(): string {
   return process.env.OUTPOST_BUNDLE_DIR ?? join(REPO_ROOT, 'build', 'bundles');
 }
 
 /** The path of the `arch` bundle of the current version, whether or not it exists yet. */
-export function bundlePath(arch: Arch): string {
+function bundlePath(arch: Arch): string {
   return join(bundleDir(), bundleFileName(appVersion(), arch));
 }
 
@@ -64,13 +65,6 @@ export interface BundleProcess {
   exited: Promise<number | string>;
 }
 
-// Processes still running when the test process exits (a failed assertion, an interrupted run)
-// are killed with it.
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 /**
  * Starts the bundle unpacked at `top` with `env` (plus PATH and OUTPOST_HTTP_ADDRESS on a free
  * loopback port): x64 through its launcher bin/outpost, ARM as `qemu-<arch>-static -L <sysroot>
@@ -86,14 +80,11 @@ export async function startBundle(arch: Arch, top: string, env: Record<string, s
     env: { PATH: process.env.PATH ?? '', OUTPOST_HTTP_ADDRESS: `127.0.0.1:${port}`, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
+  killOnTestExit(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   child.once('error', (error) => (out += `spawn error: ${error.message}\n`));
-  const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => {
-    running.delete(child);
-    resolve(code ?? signal ?? -1);
-  }));
+  const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? -1)));
   return { child, port, output: () => out, exited };
 }

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { toolSkip } from './deploy.js';
 
 /** The browser binary (Debian's path; CHROMIUM overrides). */
 export const CHROMIUM_BIN = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -19,8 +20,7 @@ export const ARTIFACTS_DIR = fileURLToPath(new URL('../../../test-artifacts/', i
  * where a missing browser must fail the test rather than hide it.
  */
 export function chromiumSkip(): string | false {
-  if (existsSync(CHROMIUM_BIN) || process.env.CI === 'true') return false;
-  return `${CHROMIUM_BIN} is not installed (apt-get install chromium)`;
+  return toolSkip(CHROMIUM_BIN, 'apt-get install chromium');
 }
 
 /** Launches headless chromium; the caller closes it. */

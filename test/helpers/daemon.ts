@@ -9,8 +9,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** A running program; `stop` ends it. */
 export interface Daemon {
   readonly pid: number;
-  /** The last 8 KB of its stdout and stderr. */
-  log(): string;
   /** Sends SIGTERM to its PID (SIGKILL after 15 s) and resolves once it has exited; idempotent. */
   stop(): Promise<void>;
 }
@@ -28,15 +26,24 @@ export interface DaemonOptions {
   timeoutMs?: number;
 }
 
+// Children still running when the test process exits (a failed assertion, an interrupted run)
+// are killed with it.
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** Kills `child` with SIGKILL if it is still running when the test process exits. */
+export function killOnTestExit(child: ChildProcess): void {
+  running.add(child);
+  // 'close' also follows a failed spawn ('error'), so no child stays registered.
+  child.once('close', () => running.delete(child));
+}
+
 /** Starts the program and resolves once `ready` says so; on a failed start it is killed and the error carries its log. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const child = spawn(options.bin, options.args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
+  killOnTestExit(child);
   let output = '';
   const keep = (d: Buffer): void => void (output = (output + d.toString()).slice(-8192));
   child.stdout!.on('data', keep);
@@ -44,14 +51,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let gone = false;
   const exited = new Promise<void>((resolve) => child.once('close', () => {
     gone = true;
-    running.delete(child);
     resolve();
   }));
   // A missing binary (ENOENT) arrives here rather than as an exit.
   child.once('error', (error) => {
     output += `\ncannot run ${options.bin}: ${error.message}`;
     gone = true;
-    running.delete(child);
   });
 
   const stop = async (): Promise<void> => {
@@ -72,7 +77,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     await sleep(100);
   }
-  return { pid: child.pid!, log: () => output, stop };
+  return { pid: child.pid!, stop };
 }
 
 /** A `ready` check for an exporter: its metrics page answers 200. */

@@ -9,10 +9,10 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** The deploy/ directory of the checkout. */
 export const DEPLOY_DIR = join(REPO_ROOT, 'deploy');
 
-/** A skip reason when `bin` is missing, except under CI=true, where the test must fail. */
-export function toolSkip(bin: string): string | false {
+/** A skip reason when `bin` is missing (with `hint`, e.g. how to install it, in parentheses), except under CI=true, where the test must fail. */
+export function toolSkip(bin: string, hint?: string): string | false {
   if (existsSync(bin) || process.env.CI === 'true') return false;
-  return `${bin} is not installed`;
+  return hint === undefined ? `${bin} is not installed` : `${bin} is not installed (${hint})`;
 }
 
 /** The outcome of a finished command. */

@@ -8,11 +8,16 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { findTool } from '../../scripts/pi-image/tools.js';
+import { findTool, TOOLS, type Tool } from '../../scripts/pi-image/tools.js';
 import { DEPLOY_DIR } from './deploy.js';
 
 /** The disk tools the image build and its tests run (tar and dd are always there). */
-const IMAGE_TOOLS = ['sfdisk', 'mformat', 'mcopy', 'mdir', 'mtype', 'mkfs.ext4', 'debugfs', 'e2fsck', 'resize2fs', 'dumpe2fs', 'xz'];
+const IMAGE_TOOLS: readonly string[] = [
+  ...(Object.keys(TOOLS) as Tool[]).filter((name) => name !== 'tar' && name !== 'dd'),
+  // Only the tests make images, so only they need these.
+  'mformat',
+  'mkfs.ext4',
+];
 
 /** A skip reason when an image tool is missing, except under CI=true, where the test must fail. */
 export function imageToolsSkip(): string | false {

@@ -21,13 +21,12 @@ export const MYSQLD_EXPORTER_BIN = process.env.MYSQLD_EXPORTER ?? '/usr/bin/prom
 
 /** A skip reason when MariaDB or its exporter is missing, except under CI=true, where the test must fail. */
 export function mariadbSkip(): string | false {
-  return [MARIADBD_BIN, MARIADB_INSTALL_DB_BIN, MARIADB_BIN, MARIADB_ADMIN_BIN, MYSQLD_EXPORTER_BIN].map(toolSkip).find((reason) => reason !== false) ?? false;
+  return [MARIADBD_BIN, MARIADB_INSTALL_DB_BIN, MARIADB_BIN, MARIADB_ADMIN_BIN, MYSQLD_EXPORTER_BIN].map((bin) => toolSkip(bin)).find((reason) => reason !== false) ?? false;
 }
 
 /** A running MariaDB; the current OS user is an administrator through the socket (unix_socket auth). */
 export interface MariaDb extends Daemon {
   readonly port: number;
-  readonly socket: string;
   /** Runs SQL statements as the administrator; resolves with the client's output, rejects on an error. */
   sql(statements: string): Promise<string>;
 }
@@ -66,7 +65,6 @@ export async function startMariadb(dir: string): Promise<MariaDb> {
   return {
     ...daemon,
     port,
-    socket,
     async sql(statements) {
       const result = await run(MARIADB_BIN, [...client, '--batch', '-e', statements]);
       if (result.code !== 0) throw new Error(`SQL failed: ${statements}\n${describeRun(result)}`);

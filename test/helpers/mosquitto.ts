@@ -11,6 +11,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { killOnTestExit } from './daemon.js';
 import { freePort } from './outpost-process.js';
 
 const execFileAsync = promisify(execFile);
@@ -50,13 +51,6 @@ export interface Mosquitto {
   start(): Promise<void>;
 }
 
-// Brokers still running when the test process exits (a failed test, an interrupted run) are
-// killed with it, so none outlives its test file.
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const proc of running) proc.kill('SIGKILL');
-});
-
 /** Starts a broker and resolves once it accepts connections. */
 export async function startMosquitto(options: MosquittoOptions): Promise<Mosquitto> {
   const port = options.port ?? (await freePort());
@@ -84,13 +78,13 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     if (child !== null) throw new Error('mosquitto is already running');
     const proc = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
-    running.add(proc);
+    // Killed with the test process if still running, so no broker outlives its test file.
+    killOnTestExit(proc);
     proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     let gone = false;
     exited = new Promise((resolve) => proc.once('close', () => {
       gone = true;
-      running.delete(proc);
       if (child === proc) child = null;
       resolve();
     }));

@@ -1,6 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { answers200, startDaemon } from './daemon.js';
+import { toolSkip } from './deploy.js';
 import { freePort } from './outpost-process.js';
 
 /** Debian's Prometheus 2.42. */
@@ -8,8 +9,7 @@ export const PROMETHEUS_BIN = process.env.PROMETHEUS ?? '/usr/bin/prometheus';
 
 /** A skip reason when Prometheus is missing, except under CI=true, where the test must fail. */
 export function prometheusSkip(): string | false {
-  if (existsSync(PROMETHEUS_BIN) || process.env.CI === 'true') return false;
-  return `${PROMETHEUS_BIN} is not installed`;
+  return toolSkip(PROMETHEUS_BIN);
 }
 
 /** A real Prometheus receiving remote writes on loopback. */

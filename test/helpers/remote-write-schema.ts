@@ -15,7 +15,7 @@ import protobuf from 'protobufjs';
 import type { RemoteWriteProtocol } from '../../src/sender/remote-write.js';
 
 /** The 1.0 spec's schema (Apache-2.0, Prometheus Team). */
-export const REMOTE_WRITE_V1_PROTO = `syntax = "proto3";
+const REMOTE_WRITE_V1_PROTO = `syntax = "proto3";
 package prometheus;
 
 message WriteRequest {
@@ -46,7 +46,7 @@ message Sample {
 `;
 
 /** prompb/io/prometheus/write/v2/types.proto of prometheus/prometheus. */
-export const REMOTE_WRITE_V2_PROTO = `// Copyright 2024 Prometheus Team
+const REMOTE_WRITE_V2_PROTO = `// Copyright 2024 Prometheus Team
 // Licensed under the Apache License, Version 2.0 (the "License");
 // you may not use this file except in compliance with the License.
 // You may obtain a copy of the License at
@@ -311,9 +311,9 @@ message BucketSpan {
 const v1Root = protobuf.parse(REMOTE_WRITE_V1_PROTO, { keepCase: true }).root.resolveAll();
 const v2Root = protobuf.parse(REMOTE_WRITE_V2_PROTO, { keepCase: true }).root.resolveAll();
 /** `prometheus.WriteRequest` as the 1.0 spec defines it. */
-export const WriteRequestV1 = v1Root.lookupType('prometheus.WriteRequest');
+const WriteRequestV1 = v1Root.lookupType('prometheus.WriteRequest');
 /** `io.prometheus.write.v2.Request` as the 2.0 spec defines it. */
-export const RequestV2 = v2Root.lookupType('io.prometheus.write.v2.Request');
+const RequestV2 = v2Root.lookupType('io.prometheus.write.v2.Request');
 
 /** One TimeSeries as decoded, labels resolved (2.0: through the symbols table). */
 export interface DecodedSeries {
