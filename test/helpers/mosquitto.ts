@@ -5,13 +5,14 @@
  * sessions with their queued QoS 1 messages.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { killOnTestExit } from './daemon.js';
+import { toolSkip } from './deploy.js';
 import { freePort } from './outpost-process.js';
 
 const execFileAsync = promisify(execFile);
@@ -19,13 +20,18 @@ const execFileAsync = promisify(execFile);
 /** The broker binary (Debian's path; MOSQUITTO overrides). */
 export const MOSQUITTO_BIN = process.env.MOSQUITTO ?? '/usr/sbin/mosquitto';
 
+/** The publishing client {@link mosquittoPub} runs (Debian's path; MOSQUITTO_PUB overrides). */
+export const MOSQUITTO_PUB_BIN = process.env.MOSQUITTO_PUB ?? '/usr/bin/mosquitto_pub';
+
+/** The password file tool (Debian's path, in package mosquitto; MOSQUITTO_PASSWD overrides). */
+export const MOSQUITTO_PASSWD_BIN = process.env.MOSQUITTO_PASSWD ?? '/usr/bin/mosquitto_passwd';
+
 /**
- * The `skip` option for tests that need mosquitto: a reason when it is missing, except under
- * CI=true, where a missing broker must fail the test rather than hide it.
+ * The `skip` option for tests that need mosquitto: a reason when the broker or mosquitto_pub is
+ * missing, except under CI=true, where a missing tool must fail the test rather than hide it.
  */
 export function mosquittoSkip(): string | false {
-  if (existsSync(MOSQUITTO_BIN) || process.env.CI === 'true') return false;
-  return `${MOSQUITTO_BIN} is not installed`;
+  return toolSkip(MOSQUITTO_BIN, 'apt-get install mosquitto') || toolSkip(MOSQUITTO_PUB_BIN, 'apt-get install mosquitto-clients');
 }
 
 /** Settings of one broker. `extraConfig` lines are appended to the generated mosquitto.conf. */
@@ -131,5 +137,5 @@ function accepts(port: number): Promise<boolean> {
 
 /** Publishes one message with `mosquitto_pub` (QoS 1 unless told), resolving once it exits. */
 export async function mosquittoPub(port: number, topic: string, payload: string, qos: 0 | 1 | 2 = 1): Promise<void> {
-  await execFileAsync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-q', String(qos), '-t', topic, '-m', payload]);
+  await execFileAsync(MOSQUITTO_PUB_BIN, ['-h', '127.0.0.1', '-p', String(port), '-q', String(qos), '-t', topic, '-m', payload]);
 }

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { DEFAULT_MOUNT_POINTS_EXCLUDE } from '../../src/inputs/host/filesystem.js';
 import { answers200, startDaemon } from './daemon.js';
+import { toolSkip } from './deploy.js';
 import { freePort } from './outpost-process.js';
 
-/** Debian's prometheus-node-exporter (1.5). */
-export const NODE_EXPORTER_BIN = '/usr/bin/prometheus-node-exporter';
+/** Debian's prometheus-node-exporter (1.5); NODE_EXPORTER overrides. */
+export const NODE_EXPORTER_BIN = process.env.NODE_EXPORTER ?? '/usr/bin/prometheus-node-exporter';
 
 /**
  * node_exporter limited to the collectors the host input implements, with upstream 1.5's default
@@ -25,7 +26,12 @@ export interface NodeExporterProcess {
   stop(): Promise<void>;
 }
 
-/** True when the binary is there. Under CI a missing binary is a failure, not a skip. */
+/** A skip reason when node_exporter is missing, except under CI=true, where the test must fail. */
+export function nodeExporterSkip(): string | false {
+  return toolSkip(NODE_EXPORTER_BIN, 'apt-get install prometheus-node-exporter');
+}
+
+/** True when the binary is there (for the benchmarks). Under CI a missing binary is a failure, not a skip. */
 export function nodeExporterAvailable(): boolean {
   if (existsSync(NODE_EXPORTER_BIN)) return true;
   if (process.env.CI === 'true') throw new Error(`${NODE_EXPORTER_BIN} is missing (apt-get install prometheus-node-exporter)`);

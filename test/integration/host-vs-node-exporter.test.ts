@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHostInput } from '../../src/inputs/host/index.js';
-import { nodeExporterAvailable, parseExposition, sampleKey, startNodeExporter, NODE_EXPORTER_BIN } from '../helpers/node-exporter.js';
+import { nodeExporterSkip, parseExposition, sampleKey, startNodeExporter } from '../helpers/node-exporter.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { openTestWal, readAll } from '../helpers/wal-fixture.js';
 
@@ -63,9 +63,8 @@ function byFamily(keys: Iterable<string>): Map<string, string[]> {
 }
 
 describe('host input against node_exporter 1.5 on this machine', () => {
-  it('matches node_exporter for every contract family it exposes: label sets, units, values and types', async (t) => {
+  it('matches node_exporter for every contract family it exposes: label sets, units, values and types', { skip: nodeExporterSkip() }, async (t) => {
     if (process.platform !== 'linux') return t.skip('the host collectors read Linux /proc and /sys');
-    if (!nodeExporterAvailable()) return t.skip(`${NODE_EXPORTER_BIN} is not installed`);
     const exporter = await startNodeExporter();
     t.after(() => exporter.stop());
     const dir = tempDir();

@@ -19,13 +19,16 @@ import { silentLogger } from '../../src/lib/log.js';
 import { createMqttInput, MAX_PENDING_ACKS, RECEIVE_MAXIMUM, type MqttConfig, type MqttInput } from '../../src/inputs/mqtt/mqtt-input.js';
 import { formatLabels } from '../../src/model/labels.js';
 import type { Wal, WalAppender } from '../../src/wal/wal.js';
-import { mosquittoPub, mosquittoSkip, startMosquitto, type Mosquitto, type MosquittoOptions } from '../helpers/mosquitto.js';
+import { toolSkip } from '../helpers/deploy.js';
+import { MOSQUITTO_PASSWD_BIN, mosquittoPub, mosquittoSkip, startMosquitto, type Mosquitto, type MosquittoOptions } from '../helpers/mosquitto.js';
 import { createRecordingAppender } from '../helpers/fake-appender.js';
 import { CONTRACT_ROWS, CONTRACT_TEMPLATES } from '../helpers/mqtt-contract.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { openTestWal } from '../helpers/wal-fixture.js';
 
 const skip = mosquittoSkip();
+/** openssl, which makes the TLS test's certificates (Debian's path; OPENSSL overrides). */
+const OPENSSL_BIN = process.env.OPENSSL ?? '/usr/bin/openssl';
 const CHILD = fileURLToPath(new URL('../helpers/mqtt-child.js', import.meta.url));
 
 interface Sample {
@@ -317,7 +320,7 @@ test('a message received by an input killed -9 before the commit is redelivered 
 
 /** Writes a CA and a server certificate for 127.0.0.1 into `dir` with openssl. */
 function makeCertificates(dir: string): void {
-  const run = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const run = (...args: string[]): void => void execFileSync(OPENSSL_BIN, args, { cwd: dir, stdio: 'pipe' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   run('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=outpost test CA');
   run('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
@@ -325,13 +328,15 @@ function makeCertificates(dir: string): void {
   run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.ext');
 }
 
-test('mqtts:// with a CA file and username/password; a wrong password keeps the input down', { skip }, async (t) => {
+const tlsSkip = skip || toolSkip(MOSQUITTO_PASSWD_BIN, 'apt-get install mosquitto') || toolSkip(OPENSSL_BIN, 'apt-get install openssl');
+
+test('mqtts:// with a CA file and username/password; a wrong password keeps the input down', { skip: tlsSkip }, async (t) => {
   const certs = tempDir('outpost-mqtt-tls-');
   t.after(() => certs.remove());
   makeCertificates(certs.path);
   mkdirSync(join(certs.path, 'auth'));
   const passwd = join(certs.path, 'auth', 'passwd');
-  execFileSync('mosquitto_passwd', ['-b', '-c', passwd, 'gateway', 's3cret'], { stdio: 'pipe' });
+  execFileSync(MOSQUITTO_PASSWD_BIN, ['-b', '-c', passwd, 'gateway', 's3cret'], { stdio: 'pipe' });
   const b = await broker(t, {
     listenerConfig: (port) => [
       `listener ${port} 127.0.0.1`,

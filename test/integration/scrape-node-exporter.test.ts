@@ -4,14 +4,13 @@ import { createScrapeInput } from '../../src/inputs/scrape/scraper.js';
 import { silentLogger } from '../../src/lib/log.js';
 import type { Labels } from '../../src/model/labels.js';
 import { isStaleNaN } from '../../src/model/staleness.js';
-import { NODE_EXPORTER_BIN, nodeExporterAvailable, startNodeExporter } from '../helpers/node-exporter.js';
+import { nodeExporterSkip, startNodeExporter } from '../helpers/node-exporter.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { openTestWal } from '../helpers/wal-fixture.js';
 
 const T0 = 1_700_000_000_000;
 
-// Under CI a missing node_exporter fails the test (nodeExporterAvailable throws); elsewhere it skips.
-describe('scraping a real node_exporter', { skip: nodeExporterAvailable() ? false : `${NODE_EXPORTER_BIN} is not installed` }, () => {
+describe('scraping a real node_exporter', { skip: nodeExporterSkip() }, () => {
   it('writes its page into the WAL with job and instance labels, and up 1', async (t) => {
     // Its own default collectors: the whole page a user would scrape.
     const exporter = await startNodeExporter([]);
