@@ -119,6 +119,8 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
     httpAddress,
     stop() {
       stopping ??= (async () => {
+        // OUTPOST_SHUTDOWN_TIMEOUT counts from the signal, not from when the inputs have stopped.
+        const deadline = clock.now() + config.process.shutdownTimeoutMs;
         ready = false;
         status.stop();
         // Inputs stop while the commit timer still runs: MQTT acks wait for their commit.
@@ -126,7 +128,7 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
         clearInterval(commitTimer);
         const { committed } = openWal.commit();
         log.info({ committed }, 'inputs stopped; final commit done');
-        await senders.stop(clock.now() + config.process.shutdownTimeoutMs);
+        await senders.stop(deadline);
         openWal.close();
         await server.close();
       })();

@@ -8,7 +8,6 @@ import type { Wal, WalConsumer } from '../wal/wal.js';
 import { createBandwidthEstimator } from './bandwidth.js';
 import { createConcurrency } from './concurrency.js';
 import { createRateLimiter } from './rate-limiter.js';
-import { remoteWriteHeaders } from './remote-write.js';
 import { startSender, type Sender, type SenderCounters } from './sender.js';
 import type { Transport } from './transport.js';
 import { createWireSeriesCache } from './wire-series.js';
@@ -29,13 +28,13 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
   const limiter = createRateLimiter(rw.maxBytesPerSecond);
   const external = normalizeLabels(Object.entries(rw.externalLabels).map(([name, value]) => ({ name, value })));
   if (typeof external === 'string') throw new Error('external labels: ' + external);
-  const headers = remoteWriteHeaders(rw.protocol, readVersion());
   const series = createWireSeriesCache((ref) => wal.labels(ref), external, clock);
   const senders: Array<{ sender: Sender; transport: Transport; consumer: WalConsumer }> = transports.map((transport) => {
     const consumer = wal.consumer(transport.url);
     const sender = startSender({
       url: transport.url,
       protocol: rw.protocol,
+      version: readVersion(),
       consumer,
       series,
       transport,
@@ -43,7 +42,6 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
       bandwidth: createBandwidthEstimator(),
       concurrency: createConcurrency({ minShards: rw.queue.minShards, maxShards: rw.queue.maxShards }),
       queue: rw.queue,
-      headers,
       counters: countersFor(transport.url),
       clock,
       log: log.child({ component: 'sender', url: transport.url }),

@@ -10,29 +10,45 @@
  * OUTPOST_QUEUE_BATCH_SEND_DEADLINE, so a steady stream sends several samples of a series per
  * request (labels once per request: the main saving on the wire) while a backlog goes at once.
  *
+ * A round that throws (an encoding error, a broken invariant) is rewound: every shard of it is
+ * stopped and awaited before the cursor moves back, so no shard of a failed round overlaps the
+ * next. The round is counted, backed off and tried again; a batch that fails
+ * MAX_ROUND_ATTEMPTS times in a row is dropped and counted as `unsendable`, so one poisoned
+ * sample cannot stop an endpoint forever.
+ *
  * Requests. A request holds at most OUTPOST_QUEUE_MAX_SAMPLES_PER_SEND samples and about the
  * bytes the measured link carries in a couple of seconds, so a slow uplink gets small requests
  * that finish and a fast one large requests. Every request passes the shared token bucket
- * (OUTPOST_REMOTE_WRITE_MAX_BYTES_PER_SECOND). Answers are values: ok acks; retry (network
- * error, timeout, 5xx, 429) waits with exponential backoff and full jitter, Retry-After winning,
- * and sends the same request again, forever: nothing is lost to an outage. Once one shard gets
- * through, or a small probe does during a long backoff, every waiting shard retries at once, so
- * the backlog starts to drain when the link returns; reject (other 4xx)
- * drops that request, counts it and moves on. Rejections saying the data is too old or out of
- * bounds teach the sender the endpoint's age limit: older backlog is dropped before sending,
- * counted, instead of being refused request by request.
+ * (OUTPOST_REMOTE_WRITE_MAX_BYTES_PER_SECOND). Answers are values:
+ * - ok acks (for 2.0, checked against the written-count headers: protocol-negotiation.ts, which
+ *   also falls back to 1.0 for a receiver that does not speak 2.0 and resends the samples);
+ * - retry (network error, timeout, 5xx, 429) waits with exponential backoff and full jitter,
+ *   Retry-After winning, and sends the same request again, forever: nothing is lost to an outage.
+ *   Once one shard gets through, or a small probe does during a long backoff, every waiting shard
+ *   retries at once, so the backlog starts to drain when the link returns;
+ * - reject (other 4xx) of the samples themselves (out of order, out of bounds, too old) splits the
+ *   request in two by time and sends the older half, then the newer, until the refused part spans
+ *   a second, holds one series or was split three times: one series with a bad clock costs its
+ *   own refused samples, not the request, and a backlog refused all through costs a bounded
+ *   number of requests. Age
+ *   refusals teach a limit (age-limit.ts) under which older backlog is dropped before sending,
+ *   counted. Any other reject drops that request, counted.
  *
- * Shutdown. `stop(deadline)` lets the running round finish until the deadline; a round cut off
- * is not acked, so its samples are sent again after the restart (at-least-once).
+ * Shutdown. `stop(deadline)` lets the running round finish until the deadline, then aborts the
+ * requests in flight; a round cut off is not acked, so its samples are sent again after the
+ * restart (at-least-once).
  */
 import type { Clock } from '../lib/clock.js';
 import { createThrottle, throttledWarn, type Logger } from '../lib/log.js';
-import type { WalConsumer } from '../wal/wal.js';
+import type { WalConsumer, WalPosition } from '../wal/wal.js';
+import { createAgeLimit } from './age-limit.js';
 import type { BandwidthEstimator } from './bandwidth.js';
 import { createBackoff, type Backoff } from './backoff.js';
 import type { Concurrency } from './concurrency.js';
+import { createProtocolNegotiation } from './protocol-negotiation.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { encodeRequest, type RemoteWriteProtocol, type SeriesSamples } from './remote-write.js';
+import { encodeRequest, remoteWriteHeaders, type RemoteWriteProtocol, type SeriesSamples } from './remote-write.js';
+import { newestTimestamp, oldestTimestamp, requestsOf, sampleCount, splitByTime, withoutOlderThan } from './request-parts.js';
 import { SeriesGrouper } from './series-group.js';
 import type { SendResult, Transport } from './transport.js';
 import type { WireSeriesCache } from './wire-series.js';
@@ -40,9 +56,21 @@ import type { WireSeriesCache } from './wire-series.js';
 // While a shard waits out a backoff longer than this, an empty write request asks the endpoint
 // every few seconds whether it is back (see `probeUntilBack`).
 const PROBE_INTERVAL_MS = 5_000;
+// A refused request is split by time until the refused part spans no more than this (finer
+// splits cost requests without telling a receiver's age window apart any better), at most
+// MAX_SPLIT_DEPTH times: a request refused all through then costs at most 15 requests carrying
+// 4 times its bytes, while one bad-clock series is cut out at the first split.
+const SPLIT_RESOLUTION_MS = 1_000;
+const MAX_SPLIT_DEPTH = 3;
+// Failures of one batch in a row before it is dropped: enough to ride out a passing fault (each
+// try backs off), few enough that a poisoned sample holds the endpoint for a minute at most.
+const MAX_ROUND_ATTEMPTS = 5;
 
-/** Why an endpoint refused samples (the `reason` of outpost_samples_rejected_total). */
-export type RejectReason = 'out_of_order' | 'out_of_bounds' | 'too_old' | 'other';
+/** Why an endpoint's samples were refused or dropped (the `reason` of outpost_samples_rejected_total). */
+export type RejectReason = 'out_of_order' | 'out_of_bounds' | 'too_old' | 'not_written' | 'unsendable' | 'other';
+
+/** Every RejectReason, e.g. to pre-create the counter's series. */
+export const REJECT_REASONS: readonly RejectReason[] = ['out_of_order', 'out_of_bounds', 'too_old', 'not_written', 'unsendable', 'other'];
 
 /** Hooks for the prometheus_remote_storage_* counters of one endpoint. */
 export interface SenderCounters {
@@ -50,6 +78,8 @@ export interface SenderCounters {
   failed(samples: number): void;
   retried(samples: number): void;
   rejected(reason: RejectReason, samples: number): void;
+  /** A round threw and was rewound. */
+  roundFailed(): void;
 }
 
 /** The queue settings a sender uses (OUTPOST_QUEUE_*). */
@@ -65,7 +95,10 @@ export interface SenderQueue {
 /** Everything one endpoint's sender works with. */
 export interface SenderOptions {
   url: string;
+  /** The configured protocol; 2.0 may fall back to 1.0 (see protocol-negotiation.ts). */
   protocol: RemoteWriteProtocol;
+  /** Outpost's version, for the User-Agent. */
+  version: string;
   consumer: WalConsumer;
   /** The series of the WAL's refs, external labels merged in (shared by the endpoints). */
   series: WireSeriesCache;
@@ -74,12 +107,13 @@ export interface SenderOptions {
   bandwidth: BandwidthEstimator;
   concurrency: Concurrency;
   queue: SenderQueue;
-  headers: Record<string, string>;
   counters: SenderCounters;
   clock: Clock;
   log: Logger;
   /** How often an idle sender looks for new samples; the WAL commit interval is a good value. */
   pollIntervalMs: number;
+  /** Encodes a request body; default `encodeRequest`. Injected by tests to make a round throw. */
+  encode?: (protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>) => Uint8Array;
 }
 
 /** What the status page and own metrics show of an endpoint. */
@@ -88,6 +122,10 @@ export interface SenderStatus {
   /** False from a failed attempt until the next success. */
   up: boolean;
   shards: number;
+  /** The protocol requests are sent in now (1.0 after a fall back from 2.0). */
+  protocol: RemoteWriteProtocol;
+  /** The age beyond which samples are dropped before sending, as learned from refusals; null when none. */
+  learnedAgeLimitMs: number | null;
   lastError: string | null;
   lastSuccessMs: number | null;
   newestSentTimestampMs: number | null;
@@ -97,31 +135,40 @@ export interface SenderStatus {
 /** A running sender. */
 export interface Sender {
   status(): SenderStatus;
-  /** Stops after the current round or at `deadlineMs` (epoch ms), whichever is first. */
+  /**
+   * Stops after the current round or at `deadlineMs` (epoch ms), whichever is first: requests
+   * still in flight then are aborted and their samples stay in the WAL for the next start.
+   */
   stop(deadlineMs: number): Promise<void>;
 }
 
-interface Request {
-  series: SeriesSamples[];
-  samples: number;
-}
+// What `sendPart` ends with when the round is being given up (deadline or a failed shard).
+const STOPPED = Symbol('stopped');
+type PartOutcome = typeof STOPPED | { kind: 'ok' } | { kind: 'reject'; reason: RejectReason; result: Extract<SendResult, { kind: 'reject' }> };
 
 /** Starts the drain loop of one endpoint. */
 export function startSender(options: SenderOptions): Sender {
   const { consumer, clock, queue, counters, concurrency } = options;
+  const encode = options.encode ?? encodeRequest;
   const throttle = createThrottle(60_000, clock.now);
-  const status: SenderStatus = {
-    url: options.url, up: true, shards: concurrency.current, lastError: null, lastSuccessMs: null,
-    newestSentTimestampMs: null, bandwidthBytesPerSecond: null,
+  const negotiation = createProtocolNegotiation(options.protocol, options.log);
+  const headers = { '1.0': remoteWriteHeaders('1.0', options.version), '2.0': remoteWriteHeaders('2.0', options.version) };
+  const ageLimit = createAgeLimit(clock);
+  const status = {
+    up: true, lastError: null as string | null, lastSuccessMs: null as number | null,
+    newestSentTimestampMs: null as number | null, bandwidthBytesPerSecond: null as number | null,
   };
   let stopping = false;
   let deadlineMs = Infinity;
+  const aborter = new AbortController();
+  let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   const sleepers = new Set<() => void>();
   let waitingSince: number | null = null;
-  let ageLimitMs: number | null = null;
   // Bytes a sample takes on the wire, measured; sizes requests before the first one is sent.
   let bytesPerSample = 4;
   const grouper = new SeriesGrouper();
+  // The error of a shard of the running round, which fails the round.
+  let roundError: { error: unknown } | null = null;
 
   // Shards backing off: when one shard gets through, the link is back and the others retry now
   // instead of sitting out the rest of a backoff that may have grown to the maximum.
@@ -142,10 +189,12 @@ export function startSender(options: SenderOptions): Sender {
     for (const wake of [...retrying]) wake();
   };
 
-  const outOfTime = (): boolean => stopping && clock.now() >= deadlineMs;
+  const outOfTime = (): boolean => aborter.signal.aborted || (stopping && clock.now() >= deadlineMs);
+  // Aborted when a shard of the running round throws, or at the shutdown deadline.
+  let roundAborter = new AbortController();
+  const givingUp = (): boolean => outOfTime() || roundAborter.signal.aborted;
+  aborter.signal.addEventListener('abort', () => roundAborter.abort(), { once: true });
 
-  // An empty WriteRequest (valid in both specs; a few bytes with its headers).
-  const probeBody = encodeRequest(options.protocol, []);
   let probing = false;
   let probesRefused = false;
 
@@ -163,7 +212,8 @@ export function startSender(options: SenderOptions): Sender {
       while (retrying.size > 0 && !stopping) {
         await sleep(PROBE_INTERVAL_MS * (0.5 + 0.5 * Math.random()));
         if (retrying.size === 0 || stopping) return;
-        const result = await options.transport.send(probeBody, options.headers);
+        const protocol = negotiation.current;
+        const result = await options.transport.send(encode(protocol, []), headers[protocol], aborter.signal);
         if (result.kind === 'reject') {
           probesRefused = true;
           return;
@@ -179,33 +229,64 @@ export function startSender(options: SenderOptions): Sender {
     }
   }
 
-  async function sendRequest(request: Request, backoff: Backoff): Promise<boolean> {
-    const series = dropTooOld(request);
-    if (series.length === 0) return true;
-    const body = encodeRequest(options.protocol, series);
-    const samples = series.reduce((n, s) => n + s.count, 0);
+  /**
+   * Delivers one request: samples past the learned age limit are dropped first, a refusal of
+   * samples splits the rest by time (older half first, so each series stays in order), any other
+   * refusal drops the part. Returns false when the round is being given up.
+   */
+  async function deliver(series: SeriesSamples[], backoff: Backoff): Promise<boolean> {
+    const parts = [{ series, depth: 0 }];
+    while (parts.length > 0) {
+      const { series: unfiltered, depth } = parts.shift()!;
+      const part = withinAgeLimit(unfiltered);
+      if (part.length === 0) continue;
+      const outcome = await sendPart(part, backoff);
+      if (outcome === STOPPED) return false;
+      if (outcome.kind === 'ok') continue;
+      const { reason, result } = outcome;
+      const sampleLevel = reason === 'out_of_order' || reason === 'out_of_bounds' || reason === 'too_old';
+      // One series refused alone is not split: its samples share its clock and its fate.
+      const halves = sampleLevel && depth < MAX_SPLIT_DEPTH && part.length > 1 ? splitByTime(part, SPLIT_RESOLUTION_MS) : null;
+      if (halves !== null) {
+        parts.unshift({ series: halves[0], depth: depth + 1 }, { series: halves[1], depth: depth + 1 });
+        continue;
+      }
+      if (reason === 'out_of_bounds' || reason === 'too_old') ageLimit.refused(newestTimestamp(part)!);
+      const samples = sampleCount(part);
+      counters.failed(samples);
+      counters.rejected(reason, samples);
+      throttledWarn(options.log, throttle, 'reject:' + reason, { status: result.status, reason, samples, body: result.body.slice(0, 512) }, 'remote write refused samples; dropped them');
+    }
+    return true;
+  }
+
+  /** Sends `part` until it is accepted or refused, retrying what is transient. */
+  async function sendPart(part: SeriesSamples[], backoff: Backoff): Promise<PartOutcome> {
+    const samples = sampleCount(part);
     for (;;) {
-      if (outOfTime()) return false;
-      await options.limiter.take(body.length);
-      const result = await options.transport.send(body, options.headers);
+      if (givingUp()) return STOPPED;
+      const protocol = negotiation.current;
+      const body = encode(protocol, part);
+      await untilAborted(options.limiter.take(body.length), roundAborter.signal);
+      if (givingUp()) return STOPPED;
+      const result = await options.transport.send(body, headers[protocol], roundAborter.signal);
+      const reason = result.kind === 'reject' ? rejectReason(result.body) : 'other';
+      const sampleLevel = reason !== 'other';
+      const verdict = negotiation.judge(protocol, result, samples, result.kind === 'reject' && sampleLevel);
+      if (verdict.kind === 'resend') continue;
       if (result.kind === 'ok') {
-        backoff.reset();
-        status.bandwidthBytesPerSecond = options.bandwidth.record(body.length, result.durationMs);
-        bytesPerSample = 0.8 * bytesPerSample + (0.2 * body.length) / samples;
-        const newest = newestTimestamp(series);
-        counters.sent(samples, body.length);
-        status.up = true;
-        status.lastSuccessMs = clock.now();
-        status.newestSentTimestampMs = Math.max(status.newestSentTimestampMs ?? 0, newest);
-        linkReturned();
-        return true;
+        accepted(part, samples, body.length, result.durationMs);
+        if (verdict.notWritten > 0) {
+          counters.failed(verdict.notWritten);
+          counters.rejected('not_written', verdict.notWritten);
+          throttledWarn(options.log, throttle, 'not-written', { samples, notWritten: verdict.notWritten }, 'remote write 2.0 receiver stored fewer samples than sent');
+        }
+        return { kind: 'ok' };
       }
       status.up = false;
       status.lastError = result.error;
-      if (result.kind === 'reject') {
-        handleReject(result, series, samples);
-        return true;
-      }
+      if (result.kind === 'reject') return { kind: 'reject', reason, result };
+      if (givingUp()) return STOPPED;
       counters.retried(samples);
       concurrency.failed();
       const delay = backoff.next(result.retryAfterMs);
@@ -216,30 +297,22 @@ export function startSender(options: SenderOptions): Sender {
     }
   }
 
-  function handleReject(result: Extract<SendResult, { kind: 'reject' }>, series: SeriesSamples[], samples: number): void {
-    const reason = rejectReason(result.body);
-    counters.failed(samples);
-    counters.rejected(reason, samples);
-    throttledWarn(options.log, throttle, 'reject:' + reason, { status: result.status, reason, samples, body: result.body.slice(0, 512) }, 'remote write rejected a batch; dropped it');
-    if (reason === 'too_old' || reason === 'out_of_bounds') {
-      // Everything at least as old as the newest refused sample would be refused too.
-      const limit = clock.now() - newestTimestamp(series);
-      ageLimitMs = ageLimitMs === null ? limit : Math.min(ageLimitMs, limit);
-    }
+  function accepted(part: SeriesSamples[], samples: number, bytes: number, durationMs: number): void {
+    status.bandwidthBytesPerSecond = options.bandwidth.record(bytes, durationMs);
+    bytesPerSample = 0.8 * bytesPerSample + (0.2 * bytes) / samples;
+    counters.sent(samples, bytes);
+    ageLimit.accepted(oldestTimestamp(part)!);
+    status.up = true;
+    status.lastSuccessMs = clock.now();
+    status.newestSentTimestampMs = Math.max(status.newestSentTimestampMs ?? 0, newestTimestamp(part)!);
+    linkReturned();
   }
 
   /** Leaves out samples older than the endpoint's learned age limit, counting them. */
-  function dropTooOld(request: Request): SeriesSamples[] {
-    if (ageLimitMs === null) return request.series;
-    const oldest = clock.now() - ageLimitMs;
-    const kept: SeriesSamples[] = [];
-    let dropped = 0;
-    for (const s of request.series) {
-      let skip = 0;
-      while (skip < s.count && s.timestamps[s.start + skip]! <= oldest) skip++;
-      dropped += skip;
-      if (skip < s.count) kept.push(skip === 0 ? s : { ...s, start: s.start + skip, count: s.count - skip });
-    }
+  function withinAgeLimit(part: SeriesSamples[]): SeriesSamples[] {
+    const cutoff = ageLimit.cutoffMs();
+    if (cutoff === null) return part;
+    const { kept, dropped } = withoutOlderThan(part, cutoff);
     if (dropped > 0) {
       counters.failed(dropped);
       counters.rejected('too_old', dropped);
@@ -247,29 +320,30 @@ export function startSender(options: SenderOptions): Sender {
     return kept;
   }
 
-  /** Splits one shard's series into requests bounded by samples and by bytes. */
-  function requestsOf(series: SeriesSamples[]): Request[] {
-    const maxBytes = options.bandwidth.targetRequestBytes();
-    const maxSamples = Math.max(1, Math.min(queue.maxSamplesPerSend, Math.floor(maxBytes / bytesPerSample)));
-    const requests: Request[] = [];
-    let current: Request = { series: [], samples: 0 };
-    for (const s of series) {
-      for (let offset = 0; offset < s.count; ) {
-        const take = Math.min(s.count - offset, maxSamples - current.samples);
-        current.series.push(take === s.count ? s : { ...s, start: s.start + offset, count: take });
-        current.samples += take;
-        offset += take;
-        if (current.samples >= maxSamples) {
-          requests.push(current);
-          current = { series: [], samples: 0 };
-        }
+  /** Sends one shard's series; false when the round is given up. A throw fails the whole round. */
+  async function sendShard(series: SeriesSamples[]): Promise<boolean> {
+    try {
+      const backoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs });
+      const maxBytes = options.bandwidth.targetRequestBytes();
+      const maxSamples = Math.max(1, Math.min(queue.maxSamplesPerSend, Math.floor(maxBytes / bytesPerSample)));
+      for (const request of requestsOf(series, maxSamples)) {
+        if (!(await deliver(request.series, backoff))) return false;
       }
+      return true;
+    } catch (error) {
+      roundError ??= { error };
+      // The other shards stop now: requests in flight are aborted, backoffs cut short.
+      roundAborter.abort();
+      linkReturned();
+      return false;
     }
-    if (current.samples > 0) requests.push(current);
-    return requests;
   }
 
+  // The batch of the running round, so that a failed round can be retried or dropped.
+  let batchRead: { start: WalPosition; end: WalPosition; count: number } | null = null;
+
   async function round(): Promise<boolean> {
+    batchRead = null;
     const shards = concurrency.current;
     // The window is what all shards may buffer at most: in steady state it fills over several
     // scrapes (until the batch deadline), so a request carries several samples per series.
@@ -283,21 +357,20 @@ export function startSender(options: SenderOptions): Sender {
     if (backlog < window && clock.now() - waitingSince < queue.batchSendDeadlineMs && !stopping) return false;
     const batch = consumer.read(window);
     if (batch === null) return false;
-    const end = batch.end;
+    batchRead = { start: batch.start, end: batch.end, count: batch.count };
     const grouped = grouper.group(batch, options.series.get);
     if (grouped.unlabelled > 0) counters.failed(grouped.unlabelled);
     const perShard = splitIntoShards(grouped.series, batch.count - grouped.unlabelled, shards);
     const started = clock.now();
-    const results = await Promise.all(perShard.map(async (series) => {
-      const backoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs });
-      for (const request of requestsOf(series)) if (!(await sendRequest(request, backoff))) return false;
-      return true;
-    }));
+    roundError = null;
+    if (!aborter.signal.aborted) roundAborter = new AbortController();
+    const results = await Promise.all(perShard.map(sendShard));
+    if (roundError !== null) throw (roundError as { error: unknown }).error;
     if (results.includes(false)) {
       consumer.rewind();
       return false;
     }
-    consumer.ack(end);
+    consumer.ack(batch.end);
     waitingSince = null;
     const elapsed = Math.max(1, clock.now() - started);
     const pending = consumer.backlog().samples;
@@ -305,14 +378,42 @@ export function startSender(options: SenderOptions): Sender {
     return pending > 0;
   }
 
+  const roundBackoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs });
+  let failedAt: WalPosition | null = null;
+
+  /** A round threw: rewind, count, and retry after a backoff, or drop a batch that keeps failing. */
+  async function roundFailed(error: unknown): Promise<void> {
+    roundError = null;
+    counters.roundFailed();
+    status.lastError = 'sender round failed: ' + (error instanceof Error ? error.message : String(error));
+    const batch = batchRead;
+    const same = batch !== null && failedAt !== null && batch.start.chunk === failedAt.chunk && batch.start.offset === failedAt.offset;
+    if (!same) roundBackoff.reset();
+    failedAt = batch?.start ?? null;
+    if (batch !== null && roundBackoff.attempts + 1 >= MAX_ROUND_ATTEMPTS) {
+      options.log.error({ err: error, samples: batch.count, attempts: MAX_ROUND_ATTEMPTS }, 'sender round failed the same way repeatedly; dropped its batch');
+      counters.failed(batch.count);
+      counters.rejected('unsendable', batch.count);
+      consumer.ack(batch.end);
+      roundBackoff.reset();
+      failedAt = null;
+      return;
+    }
+    consumer.rewind();
+    const delay = roundBackoff.next();
+    throttledWarn(options.log, throttle, 'round', { err: error, retryInMs: Math.round(delay) }, 'sender round failed; rewound it and retrying');
+    await sleep(delay);
+  }
+
   const loop = (async () => {
     while (!stopping || (clock.now() < deadlineMs && consumer.backlog().samples > 0)) {
       let more = false;
       try {
         more = await round();
+        if (batchRead !== null && !outOfTime()) failedAt = null;
       } catch (error) {
-        status.lastError = error instanceof Error ? error.message : String(error);
-        options.log.error({ err: error }, 'sender round failed');
+        await roundFailed(error);
+        more = true;
       }
       if (outOfTime()) break;
       if (!more) await sleep(options.pollIntervalMs);
@@ -320,13 +421,19 @@ export function startSender(options: SenderOptions): Sender {
   })();
 
   return {
-    status: () => ({ ...status, shards: concurrency.current }),
+    status: () => ({
+      url: options.url, ...status, shards: concurrency.current, protocol: negotiation.current, learnedAgeLimitMs: ageLimit.current(),
+    }),
     async stop(deadline) {
       stopping = true;
       deadlineMs = deadline;
-      // Idle waits end now; backoff waits end at the deadline (their sleep is capped by it).
+      // Idle waits end now; backoff waits end at the deadline (their sleep is capped by it), and
+      // requests still in flight then are aborted, so a receiver that never answers cannot hold
+      // the shutdown beyond it.
       for (const wake of [...sleepers]) wake();
+      deadlineTimer = setTimeout(() => aborter.abort(), Math.max(0, deadline - clock.now()));
       await loop;
+      clearTimeout(deadlineTimer);
     },
   };
 }
@@ -354,10 +461,17 @@ export function splitIntoShards(series: SeriesSamples[], samples: number, shards
   return runs;
 }
 
-function newestTimestamp(series: ReadonlyArray<SeriesSamples>): number {
-  let newest = 0;
-  for (const s of series) if (s.count > 0) newest = Math.max(newest, s.timestamps[s.start + s.count - 1]!);
-  return newest;
+/** Resolves once `promise` does or `signal` aborts, leaving no listener behind. */
+function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void promise.then(done);
+  });
 }
 
 /** Classifies a refusal by the receiver's words (Prometheus, Mimir, Cortex, VictoriaMetrics). */

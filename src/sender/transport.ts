@@ -24,7 +24,7 @@ import type { Logger } from '../lib/log.js';
  * failure), so it includes connecting and uploading and feeds the bandwidth estimator.
  */
 export type SendResult =
-  | { kind: 'ok'; status: number; durationMs: number }
+  | { kind: 'ok'; status: number; durationMs: number; headers?: Readonly<IncomingHttpHeaders> }
   | { kind: 'retry'; error: string; status?: number; retryAfterMs?: number; durationMs: number }
   | { kind: 'reject'; error: string; status: number; body: string; durationMs: number };
 
@@ -54,13 +54,18 @@ export interface Transport {
   readonly url: string;
   /**
    * POSTs `body` with the configured auth and headers plus `headers`, and resolves once the answer
-   * has been read in full or the request failed or timed out. Never rejects. The caller keeps
-   * ownership of `body`; it must not change until the promise settles.
+   * has been read in full or the request failed, timed out or was aborted through `signal` (then a
+   * `retry`: the data was not refused, the caller gave up). Never rejects. The caller keeps
+   * ownership of `body`; it must not change until the promise settles. A 2xx result carries the
+   * response headers (lower-case names), where a protocol reads what the receiver wrote.
    */
-  send(body: Uint8Array, headers: Readonly<Record<string, string>>): Promise<SendResult>;
+  send(body: Uint8Array, headers: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<SendResult>;
   /** Destroys the pooled connections; requests in flight fail as `retry`. Idempotent. */
   close(): void;
 }
+
+/** The error of a request given up through its abort signal (at the shutdown deadline). */
+export const ABORTED = 'request aborted: shutdown deadline reached';
 
 /** Bytes of a non-2xx answer kept for the error and the log; the rest is read and discarded. */
 export const MAX_ERROR_BODY_BYTES = 1024;
@@ -117,7 +122,8 @@ export function createTransport(options: TransportOptions): Transport {
     : new HttpAgent(agentOptions);
   const request = https ? httpsRequest : httpRequest;
 
-  function send(body: Uint8Array, headers: Readonly<Record<string, string>>): Promise<SendResult> {
+  function send(body: Uint8Array, headers: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<SendResult> {
+    if (signal?.aborted) return Promise.resolve({ kind: 'retry', error: ABORTED, durationMs: 0 });
     const started = performance.now();
     const elapsed = (): number => performance.now() - started;
     const requestHeaders: OutgoingHttpHeaders = { ...baseHeaders };
@@ -131,10 +137,11 @@ export function createTransport(options: TransportOptions): Transport {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', abort);
         resolve(result);
       };
       const failed = (error: unknown): void => {
-        const text = timedOut ? `no complete answer within the timeout of ${options.timeoutMs} ms` : describeError(error);
+        const text = timedOut ? `no complete answer within the timeout of ${options.timeoutMs} ms` : signal?.aborted ? ABORTED : describeError(error);
         log.debug({ url, error: text }, 'remote-write request failed');
         finish({ kind: 'retry', error: text, durationMs: elapsed() });
       };
@@ -146,7 +153,7 @@ export function createTransport(options: TransportOptions): Transport {
           readHead(response, MAX_ERROR_BODY_BYTES).then(
             (head) => finish(classify(status, response.headers, head, elapsed())),
             // The status line arrived: a 2xx means the receiver has the data even if its body broke off.
-            (error: unknown) => isSuccess(status) ? finish({ kind: 'ok', status, durationMs: elapsed() }) : failed(error),
+            (error: unknown) => isSuccess(status) ? finish({ kind: 'ok', status, durationMs: elapsed(), headers: response.headers }) : failed(error),
           );
         });
       } catch (error) {
@@ -160,13 +167,17 @@ export function createTransport(options: TransportOptions): Transport {
         timedOut = true;
         req.destroy(new Error('timeout'));
       }, options.timeoutMs);
+      const abort = (): void => {
+        req.destroy(new Error(ABORTED));
+      };
+      signal?.addEventListener('abort', abort, { once: true });
       req.on('error', failed);
       req.end(body);
     });
   }
 
   function classify(status: number, headers: IncomingHttpHeaders, head: Buffer, durationMs: number): SendResult {
-    if (isSuccess(status)) return { kind: 'ok', status, durationMs };
+    if (isSuccess(status)) return { kind: 'ok', status, durationMs, headers };
     const body = head.toString('utf8');
     const error = `server returned HTTP status ${status}` + (body.trim() === '' ? '' : `: ${oneLine(body)}`);
     const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(headerValue(headers['retry-after']), clock.now()) : undefined;

@@ -1,4 +1,4 @@
-import type { RejectReason, SenderCounters, SenderStatus } from '../sender/sender.js';
+import { REJECT_REASONS, type SenderCounters, type SenderStatus } from '../sender/sender.js';
 import type { MetricsRegistry } from './self-metrics.js';
 
 /** One endpoint as the metrics see it: its sender's status and its WAL backlog. */
@@ -8,7 +8,7 @@ export interface EndpointView {
   backlog(): { samples: number; oldestTimestampMs: number | null };
 }
 
-const REJECT_REASONS: RejectReason[] = ['out_of_order', 'out_of_bounds', 'too_old', 'other'];
+const PROTOCOLS = ['1.0', '2.0'] as const;
 
 /**
  * Registers the contract's prometheus_remote_storage_* and outpost_uplink_* families (labels
@@ -29,6 +29,7 @@ export function registerSenderMetrics(registry: MetricsRegistry, endpoints: () =
   const retried = registry.counter('prometheus_remote_storage_samples_retried_total', 'Samples sent again after a recoverable error.', labels);
   const bytes = registry.counter('prometheus_remote_storage_bytes_total', 'Compressed request bytes sent successfully.', labels);
   const rejected = registry.counter('outpost_samples_rejected_total', 'Samples an endpoint refused, by the reason it gave.', ['url', 'reason']);
+  const roundFailures = registry.counter('outpost_sender_round_failures_total', 'Sender rounds that threw and were rewound.', ['url']);
   const pending = registry.gauge('prometheus_remote_storage_samples_pending', 'Committed samples not yet delivered.', labels);
   const shards = registry.gauge('prometheus_remote_storage_shards', 'Shards (parallel request streams) in use.', labels);
   // One collect sets every endpoint gauge, so a scrape reads each sender's status and WAL backlog
@@ -45,15 +46,20 @@ export function registerSenderMetrics(registry: MetricsRegistry, endpoints: () =
       highestSent.labels(name, e.url).set((status.newestSentTimestampMs ?? 0) / 1000);
       up.labels(e.url).set(status.up ? 1 : 0);
       bandwidth.labels(e.url).set(status.bandwidthBytesPerSecond ?? 0);
+      for (const p of PROTOCOLS) protocol.labels(e.url, p).set(status.protocol === p ? 1 : 0);
+      ageLimit.labels(e.url).set((status.learnedAgeLimitMs ?? 0) / 1000);
     }
   });
   const highestSent = registry.gauge('prometheus_remote_storage_queue_highest_sent_timestamp_seconds', 'Newest sample timestamp delivered.', labels);
   const oldest = registry.gauge('outpost_wal_oldest_undelivered_timestamp_seconds', 'Timestamp of the oldest sample not yet delivered, 0 when none.', ['url']);
   const up = registry.gauge('outpost_uplink_up', 'Whether the last request to the endpoint succeeded.', ['url']);
   const bandwidth = registry.gauge('outpost_uplink_bandwidth_bytes_per_second', 'Measured throughput to the endpoint (EWMA).', ['url']);
+  const protocol = registry.gauge('outpost_remote_write_protocol', 'Remote-write protocol the endpoint is sent in now: 1 for the one in use.', ['url', 'protocol']);
+  const ageLimit = registry.gauge('outpost_remote_write_learned_age_limit_seconds', 'Age beyond which samples are dropped before sending, learned from the endpoint\'s refusals; 0 when none.', ['url']);
   return (url) => {
     const l = [nameOf(url), url] as const;
     for (const reason of REJECT_REASONS) rejected.labels(url, reason);
+    roundFailures.labels(url);
     return {
       sent: (n, b) => {
         samplesTotal.labels(...l).inc(n);
@@ -62,6 +68,7 @@ export function registerSenderMetrics(registry: MetricsRegistry, endpoints: () =
       failed: (n) => failed.labels(...l).inc(n),
       retried: (n) => retried.labels(...l).inc(n),
       rejected: (reason, n) => rejected.labels(url, reason).inc(n),
+      roundFailed: () => roundFailures.labels(url).inc(),
     };
   };
 }

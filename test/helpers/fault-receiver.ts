@@ -1,20 +1,30 @@
 /**
  * A fake remote-write receiver on 127.0.0.1 for fault injection: it answers as told (204, any
- * status with Retry-After and body, hang, connection reset, a slow reader) and records every
- * request. It never checks what it receives; tests of delivery semantics use the real Prometheus,
- * this is for the faults Prometheus cannot be made to produce.
+ * status with Retry-After and body, hang, connection reset, a slow reader, a moving head that
+ * refuses old samples, a 1.0-only receiver's answer to 2.0) and records every request. It decodes
+ * bodies only where an answer depends on them; tests of delivery semantics use the real
+ * Prometheus, this is for the faults Prometheus cannot be made to produce on demand.
  */
 import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeRemoteWrite } from './remote-write-schema.js';
 
 /** How the receiver answers; switchable at any time with `setMode`. */
 export type FaultMode =
   /** 204 No Content, as Prometheus answers a good write. */
   | { kind: 'ok' }
-  /** `status` with an optional Retry-After header and text body. */
-  | { kind: 'status'; status: number; retryAfter?: string; body?: string }
+  /**
+   * `status` with an optional Retry-After header and text body; after `times` such answers (if
+   * given) the receiver goes back to 'ok' by itself, so no other request can slip in between.
+   */
+  | { kind: 'status'; status: number; retryAfter?: string; body?: string; times?: number }
+  /**
+   * What Prometheus does after a long outage: a request holding any sample older than
+   * `maxAgeMs` before now is refused whole (400 "out of bounds"), a request of newer samples taken.
+   */
+  | { kind: 'head'; maxAgeMs: number }
   /** Reads the request and never answers; held requests get the next mode that is not 'hang'. */
   | { kind: 'hang' }
   /** Reads the request, then resets the connection (TCP RST). */
@@ -34,6 +44,10 @@ export interface ReceivedRequest {
   remotePort: number;
   /** The mode the request was answered with. */
   mode: FaultMode['kind'];
+  /** The protocol of the body, from its Content-Type. */
+  protocol: '1.0' | '2.0';
+  /** Answered 2xx in a protocol the receiver understands: a real receiver would have stored it. */
+  stored: boolean;
 }
 
 /** Server key and certificate (PEM) for https; `ca` plus `requestClientCert` demand a client certificate (mTLS). */
@@ -59,8 +73,22 @@ export interface FaultReceiver {
   close(): Promise<void>;
 }
 
+/** Options of a receiver. */
+export interface FaultReceiverOptions {
+  /** How it answers at first; default ok. */
+  mode?: FaultMode;
+  tls?: FaultReceiverTls;
+  /**
+   * Whether it speaks Remote-Write 2.0 (default true): a 2xx to a 2.0 request then carries the
+   * spec's X-Prometheus-Remote-Write-*-Written headers. False answers 2.0 requests as a 1.0-only
+   * receiver does: 2xx without them, having stored nothing.
+   */
+  rw2?: boolean;
+}
+
 /** Starts a receiver on 127.0.0.1, port chosen by the system, answering with `mode` (default ok). */
-export async function startFaultReceiver(options: { mode?: FaultMode; tls?: FaultReceiverTls } = {}): Promise<FaultReceiver> {
+export async function startFaultReceiver(options: FaultReceiverOptions = {}): Promise<FaultReceiver> {
+  const rw2 = options.rw2 ?? true;
   let mode: FaultMode = options.mode ?? { kind: 'ok' };
   const requests: ReceivedRequest[] = [];
   const held: Array<{ request: ReceivedRequest; response: ServerResponse }> = [];
@@ -91,26 +119,37 @@ export async function startFaultReceiver(options: { mode?: FaultMode; tls?: Faul
       chunks.push(chunk);
       if (current.kind === 'throttle') await sleep((chunk.length * 1000) / current.bytesPerSecond);
     }
+    const protocol = /proto=io\.prometheus\.write\.v2\.Request/.test(req.headers['content-type'] ?? '') ? '2.0' : '1.0';
     const request: ReceivedRequest = {
       method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks),
-      receivedAt: Date.now(), remotePort: req.socket.remotePort ?? 0, mode: current.kind,
+      receivedAt: Date.now(), remotePort: req.socket.remotePort ?? 0, mode: current.kind, protocol, stored: false,
     };
     requests.push(request);
     for (const wake of waiters) wake();
     if (current.kind === 'hang') held.push({ request, response: res });
-    else answer(current, res);
+    else answer(current, request, res);
   }
 
-  function answer(current: Exclude<FaultMode, { kind: 'hang' }>, res: ServerResponse): void {
+  function answer(current: Exclude<FaultMode, { kind: 'hang' }>, request: ReceivedRequest, res: ServerResponse): void {
+    if (current.kind === 'status' && current.times !== undefined && --current.times <= 0) mode = { kind: 'ok' };
     if (current.kind === 'reset') {
       res.socket?.resetAndDestroy();
     } else if (current.kind === 'status') {
-      const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
-      if (current.retryAfter !== undefined) headers['retry-after'] = current.retryAfter;
-      res.writeHead(current.status, headers).end(current.body ?? '');
+      refuse(res, current.status, current.body ?? '', current.retryAfter);
+    } else if (current.kind === 'head' && oldestSample(request) < Date.now() - current.maxAgeMs) {
+      request.mode = 'status';
+      refuse(res, 400, 'out of bounds');
     } else {
-      res.writeHead(204).end();
+      const understood = request.protocol === '1.0' || rw2;
+      request.stored = understood;
+      res.writeHead(204, understood && request.protocol === '2.0' ? writtenHeaders(request) : {}).end();
     }
+  }
+
+  function refuse(res: ServerResponse, status: number, body: string, retryAfter?: string): void {
+    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+    if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+    res.writeHead(status, headers).end(body);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -127,8 +166,10 @@ export async function startFaultReceiver(options: { mode?: FaultMode; tls?: Faul
       mode = next;
       if (next.kind === 'hang') return;
       for (const { request, response } of held.splice(0)) {
+        // A request its sender gave up on (aborted, timed out) cannot be answered any more.
+        if (response.socket === null || response.socket.destroyed) continue;
         request.mode = next.kind;
-        answer(next, response);
+        answer(next, request, response);
       }
     },
     waitForRequests(count, timeoutMs = 10_000) {
@@ -155,5 +196,23 @@ export async function startFaultReceiver(options: { mode?: FaultMode; tls?: Faul
       for (const socket of sockets) socket.destroy();
       await stopped;
     },
+  };
+}
+
+/** The oldest sample time of a request, Infinity when it has none. */
+function oldestSample(request: ReceivedRequest): number {
+  let oldest = Infinity;
+  for (const s of decodeRemoteWrite(request.protocol, request.body).series) for (const t of s.timestamps) oldest = Math.min(oldest, t);
+  return oldest;
+}
+
+/** The 2.0 spec's written-count headers for everything in `request`. */
+function writtenHeaders(request: ReceivedRequest): Record<string, string> {
+  let samples = 0;
+  for (const s of decodeRemoteWrite('2.0', request.body).series) samples += s.timestamps.length;
+  return {
+    'X-Prometheus-Remote-Write-Samples-Written': String(samples),
+    'X-Prometheus-Remote-Write-Histograms-Written': '0',
+    'X-Prometheus-Remote-Write-Exemplars-Written': '0',
   };
 }

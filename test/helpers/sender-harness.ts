@@ -15,6 +15,7 @@ export interface CountedSends {
   failed: number;
   retried: number;
   rejected: Partial<Record<RejectReason, number>>;
+  roundFailures: number;
 }
 
 /** A WAL in `dir` with senders to `urls`, committed every 50 ms, as the runtime wires them. */
@@ -48,13 +49,14 @@ export function startSenderHarness(dir: string, urls: string[], env: Record<stri
   const wal = openTestWal(dir, { clock: systemClock, consumers: transports.map((t) => t.url) });
   const counts = new Map<string, CountedSends>();
   const countersFor = (url: string): SenderCounters => {
-    const c: CountedSends = { sent: 0, failed: 0, retried: 0, rejected: {} };
+    const c: CountedSends = { sent: 0, failed: 0, retried: 0, rejected: {}, roundFailures: 0 };
     counts.set(url, c);
     return {
       sent: (n) => (c.sent += n),
       failed: (n) => (c.failed += n),
       retried: (n) => (c.retried += n),
       rejected: (reason, n) => (c.rejected[reason] = (c.rejected[reason] ?? 0) + n),
+      roundFailed: () => c.roundFailures++,
     };
   };
   const endpoints = startEndpoints(config, wal, transports, countersFor, systemClock, silentLogger);
@@ -75,12 +77,12 @@ export function startSenderHarness(dir: string, urls: string[], env: Record<stri
   };
 }
 
-/** Every sample the receiver answered 2xx, per series key, in arrival order. */
-export function delivered(receiver: FaultReceiver, protocol: '1.0' | '2.0' = '1.0'): Map<string, Array<[number, number]>> {
+/** Every sample the receiver stored (answered 2xx in a protocol it speaks), per series key, in arrival order. */
+export function delivered(receiver: FaultReceiver): Map<string, Array<[number, number]>> {
   const out = new Map<string, Array<[number, number]>>();
   for (const request of receiver.requests) {
-    if (request.mode !== 'ok' && request.mode !== 'throttle') continue;
-    for (const s of decodeRemoteWrite(protocol, request.body).series) {
+    if (!request.stored) continue;
+    for (const s of decodeRemoteWrite(request.protocol, request.body).series) {
       const key = s.labels.map((l) => `${l.name}=${l.value}`).join(',');
       const list = out.get(key) ?? [];
       s.timestamps.forEach((t, i) => list.push([t, s.values[i]!]));

@@ -28,7 +28,7 @@ describe('sender end to end', { skip: prometheusSkip() }, () => {
       await eventually(() => h.wal.stats().pendingSamples === 0 && h.wal.consumer(url).backlog().samples === 0, 15_000, 'delivery');
       await h.stop();
       if (receiver) {
-        const got = delivered(receiver, '2.0');
+        const got = delivered(receiver);
         assert.deepEqual([...got.keys()].sort(), ['__name__=m,i=0,site=farm7', '__name__=m,i=1,site=farm7', '__name__=m,i=2,site=farm7']);
         assert.deepEqual(got.get('__name__=m,i=2,site=farm7')!.map(([, v]) => v), [20, 21, 22, 23, 24]);
         return;

@@ -15,7 +15,7 @@ const B = 'https://b.example/api/v1/write';
 /** An endpoint whose status and backlog the test sets. */
 function fakeEndpoint(url: string) {
   const e = {
-    status: { url, up: true, shards: 1, lastError: null, lastSuccessMs: T0, newestSentTimestampMs: T0, bandwidthBytesPerSecond: 10_000, sendRateSamplesPerSecond: 0 } as SenderStatus,
+    status: { url, up: true, shards: 1, lastError: null, lastSuccessMs: T0, newestSentTimestampMs: T0, bandwidthBytesPerSecond: 10_000, protocol: '1.0', learnedAgeLimitMs: null } as SenderStatus,
     backlog: { samples: 0, oldestTimestampMs: null as number | null },
     view: undefined as unknown as EndpointView,
   };
@@ -23,7 +23,7 @@ function fakeEndpoint(url: string) {
   return e;
 }
 
-const noCounters: SenderCounters = { sent() {}, failed() {}, retried() {}, rejected() {} };
+const noCounters: SenderCounters = { sent() {}, failed() {}, retried() {}, rejected() {}, roundFailed() {} };
 
 function setup(urls: string[], overrides: Partial<StatusCollectorOptions> = {}) {
   const clock = createManualClock(T0);
@@ -123,6 +123,7 @@ describe('status collector', () => {
     const inner: SenderCounters = {
       sent: (n) => seen.push(`sent ${n}`), failed: (n) => seen.push(`failed ${n}`),
       retried: (n) => seen.push(`retried ${n}`), rejected: (r, n) => seen.push(`rejected ${r} ${n}`),
+      roundFailed: () => seen.push('round failed'),
     };
     const { collector } = setup([A], { clock });
     const counters = collector.observeSender(A, inner);

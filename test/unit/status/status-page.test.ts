@@ -12,7 +12,7 @@ const T = Date.parse(AT);
 function endpoint(overrides: Partial<EndpointReport> = {}): EndpointReport {
   return {
     url: 'https://mimir.example/api/v1/push', state: 'online', stateReason: 'delivering data as it arrives', up: true, shards: 1,
-    backlogSamples: 120, backlogAgeSeconds: 2, sendRateSamplesPerSecond: 60, bandwidthBytesPerSecond: 250_000,
+    protocol: '1.0', learnedAgeLimitSeconds: null, backlogSamples: 120, backlogAgeSeconds: 2, sendRateSamplesPerSecond: 60, bandwidthBytesPerSecond: 250_000,
     catchUpEtaSeconds: null, timeUntilBudgetFullSeconds: null, lastSuccess: AT, lastError: null,
     history: { t: [T - 30_000, T - 15_000, T], backlogSamples: [100, null, 120], lagSeconds: [1, 2, 2], sentBytesPerSecond: [null, 900, 1100] },
     ...overrides,

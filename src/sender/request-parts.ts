@@ -1,0 +1,102 @@
+/**
+ * Cutting a shard's series into requests, and requests into parts, without copying samples: every
+ * piece is a `SeriesSamples` view into the same columns, one object per series per piece.
+ *
+ * A request is split by size (`requestsOf`: samples and bytes per request) and, when the receiver
+ * refuses some of its samples, by time (`splitByTime`): the older half goes first, then the newer,
+ * so each series' samples still reach the receiver oldest first.
+ */
+import type { SeriesSamples } from './remote-write.js';
+
+/** The series of one request, and how many samples they hold. */
+export interface Request {
+  readonly series: SeriesSamples[];
+  readonly samples: number;
+}
+
+/** Splits `series` into requests of at most `maxSamples` samples, a series' samples in order. */
+export function requestsOf(series: ReadonlyArray<SeriesSamples>, maxSamples: number): Request[] {
+  const requests: Request[] = [];
+  let current: SeriesSamples[] = [];
+  let samples = 0;
+  for (const s of series) {
+    for (let offset = 0; offset < s.count; ) {
+      const take = Math.min(s.count - offset, maxSamples - samples);
+      current.push(take === s.count ? s : slice(s, s.start + offset, take));
+      samples += take;
+      offset += take;
+      if (samples >= maxSamples) {
+        requests.push({ series: current, samples });
+        current = [];
+        samples = 0;
+      }
+    }
+  }
+  if (samples > 0) requests.push({ series: current, samples });
+  return requests;
+}
+
+/**
+ * Splits `series` at the middle of its time span into the samples before it and the rest, or
+ * returns null when the span is at most `resolutionMs` (nothing left worth telling apart). Halving
+ * the span rather than the sample count isolates outliers fast: a device whose clock is an hour
+ * behind lands alone in the older half at the first cut.
+ */
+export function splitByTime(series: ReadonlyArray<SeriesSamples>, resolutionMs: number): [SeriesSamples[], SeriesSamples[]] | null {
+  const oldest = oldestTimestamp(series);
+  const newest = newestTimestamp(series);
+  if (oldest === null || newest === null || newest - oldest <= resolutionMs) return null;
+  const middle = oldest + (newest - oldest) / 2;
+  const older: SeriesSamples[] = [];
+  const newer: SeriesSamples[] = [];
+  for (const s of series) {
+    const cut = firstAfter(s, middle);
+    if (cut > 0) older.push(cut === s.count ? s : slice(s, s.start, cut));
+    if (cut < s.count) newer.push(cut === 0 ? s : slice(s, s.start + cut, s.count - cut));
+  }
+  return [older, newer];
+}
+
+/** `series` without its samples at or before `cutoffMs`, and how many were left out. */
+export function withoutOlderThan(series: SeriesSamples[], cutoffMs: number): { kept: SeriesSamples[]; dropped: number } {
+  const kept: SeriesSamples[] = [];
+  let dropped = 0;
+  for (const s of series) {
+    const cut = firstAfter(s, cutoffMs);
+    dropped += cut;
+    if (cut < s.count) kept.push(cut === 0 ? s : slice(s, s.start + cut, s.count - cut));
+  }
+  return { kept, dropped };
+}
+
+/** Samples held by `series`. */
+export function sampleCount(series: ReadonlyArray<SeriesSamples>): number {
+  let n = 0;
+  for (const s of series) n += s.count;
+  return n;
+}
+
+/** The newest sample time in `series`, or null when it holds none. */
+export function newestTimestamp(series: ReadonlyArray<SeriesSamples>): number | null {
+  let newest: number | null = null;
+  for (const s of series) if (s.count > 0) newest = Math.max(newest ?? -Infinity, s.timestamps[s.start + s.count - 1]!);
+  return newest;
+}
+
+/** The oldest sample time in `series`, or null when it holds none. */
+export function oldestTimestamp(series: ReadonlyArray<SeriesSamples>): number | null {
+  let oldest: number | null = null;
+  for (const s of series) if (s.count > 0) oldest = Math.min(oldest ?? Infinity, s.timestamps[s.start]!);
+  return oldest;
+}
+
+/** How many of the series' samples (oldest first) lie at or before `timeMs`. */
+function firstAfter(s: SeriesSamples, timeMs: number): number {
+  let k = 0;
+  while (k < s.count && s.timestamps[s.start + k]! <= timeMs) k++;
+  return k;
+}
+
+function slice(s: SeriesSamples, start: number, count: number): SeriesSamples {
+  return { series: s.series, timestamps: s.timestamps, values: s.values, start, count };
+}
