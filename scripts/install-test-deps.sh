@@ -9,10 +9,13 @@ set -euo pipefail
 # integration tests run against (victoria-metrics as a second remote-write receiver); chromium for
 # the status page test; systemd-analyze for the unit; Redis, MariaDB and their exporters for the
 # whole-site test; cross compilers, qemu and the disk image tools for the ARM bundles and the Pi
-# image.
+# image; for booting the Pi image: qemu-system-arm (the whole arm64 machine), debootstrap (the
+# Debian stand-in base, built as root and cached in build/cache/pi-base) and socat (the guest's
+# forwarded connections to the host's receiver).
 PACKAGES=(python3 make g++ util-linux openssl mosquitto mosquitto-clients prometheus-node-exporter prometheus chromium systemd
   redis-server prometheus-redis-exporter mariadb-server prometheus-mysqld-exporter victoria-metrics
-  crossbuild-essential-arm64 crossbuild-essential-armhf qemu-user-static mtools fdisk e2fsprogs xz-utils)
+  crossbuild-essential-arm64 crossbuild-essential-armhf qemu-user-static mtools fdisk e2fsprogs xz-utils
+  qemu-system-arm debootstrap socat)
 # The packaged services among them, stopped should one start anyway.
 SERVICES=(mosquitto prometheus prometheus-node-exporter redis-server mariadb prometheus-redis-exporter prometheus-mysqld-exporter victoria-metrics)
 

@@ -1,34 +1,46 @@
 /**
  * `npm run pi-image -- --base <raspios-lite .img or .img.xz> --arch arm64|armv7 --out outpost.img
  * [--bundle <tar.gz>] [--grow <size>]`: a Raspberry Pi OS image with Outpost installed and enabled.
- * See pi-image/README.md. Progress goes to stderr, the result to stdout; any failure exits 1.
+ * `npm run pi-image -- debian-base [--out <img>] [--mirror <url>]` (as root):
+ * a stand-in for Raspberry Pi OS Lite arm64 from Debian packages (debian-base.ts), cached in
+ * build/cache/pi-base. See pi-image/README.md. Progress goes to stderr, the result to stdout; any
+ * failure exits 1.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseSize } from '../../src/config/parse.js';
 import { buildImage, type PiArch } from './build-image.js';
+import { buildDebianBase, debianBasePath } from './debian-base.js';
 import { interruptTools } from './tools.js';
 
 const USAGE = `usage: npm run pi-image -- --base <raspios-lite .img or .img.xz> --arch arm64|armv7 --out outpost.img
-                          [--bundle <outpost-…-linux-<arch>.tar.gz>] [--grow <size, e.g. 512MiB>]`;
+                          [--bundle <outpost-…-linux-<arch>.tar.gz>] [--grow <size, e.g. 512MiB>]
+       npm run pi-image -- debian-base [--out <img>] [--mirror <url>]   (as root)`;
 const ARCHES: readonly PiArch[] = ['arm64', 'armv7'];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     options: {
       base: { type: 'string' },
       arch: { type: 'string' },
       out: { type: 'string' },
       bundle: { type: 'string' },
       grow: { type: 'string' },
+      mirror: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
+    allowPositionals: true,
   });
   if (values.help === true) {
     console.log(USAGE);
     return;
   }
+  if (positionals[0] === 'debian-base' && positionals.length === 1) {
+    await debianBase(values.out, values.mirror);
+    return;
+  }
+  if (positionals.length > 0) throw new Error(`unknown command ${positionals.join(' ')}\n${USAGE}`);
   const { base, arch, out } = values;
   if (base === undefined || arch === undefined || out === undefined) throw new Error(`--base, --arch and --out are required\n${USAGE}`);
   if (!ARCHES.includes(arch as PiArch)) throw new Error(`--arch must be arm64 (64-bit Raspberry Pi OS) or armv7 (32-bit), not ${arch}`);
@@ -66,6 +78,21 @@ async function main(): Promise<void> {
     `(root partition ${(result.rootBytes / MiB).toFixed(0)} MiB, grown by ${(result.grownBytes / MiB).toFixed(0)} MiB; ` +
     `${result.files} files, ${result.directories} directories, ${result.symlinks} symlinks) in ${result.seconds.toFixed(1)} s`);
   console.log('Flash it with Raspberry Pi Imager ("Use custom") or dd, then edit outpost.env on the boot partition: see pi-image/README.md');
+}
+
+async function debianBase(out: string | undefined, mirror: string | undefined): Promise<void> {
+  const path = out ?? debianBasePath(resolve('build', 'cache'));
+  if (out === undefined && existsSync(path)) {
+    console.log(`${path}: already built (delete it to build it again)`);
+    return;
+  }
+  const result = await buildDebianBase({
+    out: path,
+    ...(mirror === undefined ? {} : { mirror }),
+    log: (line) => console.error(`pi-image: ${line}`),
+  });
+  console.log(`${result.out}: Debian bookworm arm64 stand-in for Raspberry Pi OS Lite, kernel ${result.kernel}, in ${result.seconds.toFixed(0)} s`);
+  console.log(`Next: npm run pi-image -- --base ${result.out} --arch arm64 --out outpost.img`);
 }
 
 // Where `npm run package` leaves the bundle, relative to the checkout (npm runs scripts there).

@@ -22,8 +22,24 @@ export const TOOLS = {
   dd: 'coreutils',
 } as const;
 
-/** A tool of {@link TOOLS}. */
-export type Tool = keyof typeof TOOLS;
+/**
+ * The further tools of the Debian stand-in base (debian-base.ts, run as root), with their packages;
+ * the image build itself does not need them.
+ */
+export const BASE_TOOLS = {
+  debootstrap: 'debootstrap',
+  chroot: 'coreutils',
+  du: 'coreutils',
+  mount: 'mount',
+  umount: 'mount',
+  'mkfs.ext4': 'e2fsprogs',
+  mformat: 'mtools',
+} as const;
+
+/** A tool of {@link TOOLS} or {@link BASE_TOOLS}. */
+export type Tool = keyof typeof TOOLS | keyof typeof BASE_TOOLS;
+
+const PACKAGES: Record<Tool, string> = { ...TOOLS, ...BASE_TOOLS };
 
 // e2fsprogs and sfdisk live in /usr/sbin, which is not on an ordinary Debian user's PATH.
 const SBIN = ['/usr/sbin', '/sbin'];
@@ -37,7 +53,7 @@ export function findTool(name: string): string | undefined {
 export function requireTools(names: readonly Tool[]): void {
   const missing = names.filter((name) => findTool(name) === undefined);
   if (missing.length === 0) return;
-  const packages = [...new Set(missing.map((name) => TOOLS[name]))].join(' ');
+  const packages = [...new Set(missing.map((name) => PACKAGES[name]))].join(' ');
   throw new Error(`missing tools: ${missing.join(', ')}; on Debian: sudo apt-get install ${packages}`);
 }
 
