@@ -15,7 +15,7 @@
  *   4. configure the system: hostname, fstab and kernel command line by PARTUUID, networkd, an
  *      uninitialized machine-id (so the image's first boot is a first boot), no package caches
  *   5. the boot partition as the Pi's firmware finds it: kernel8.img, initramfs8, cmdline.txt,
- *      config.txt (qemu loads the first three from there; see qemu-boot-files in the tests)
+ *      config.txt (the tests' qemu runner, test/helpers/qemu-machine.ts, loads the first three from there)
  *   6. mkfs.ext4 -d of the tree and mformat/mcopy of the boot files into the partitions of a
  *      sparse image file (sfdisk), renamed into place only when complete
  *
