@@ -1,7 +1,8 @@
 /**
  * `npm run bench:ingest`: the three input figures of the inputs issue, measured one after another
  * in one run. The last line is a JSON object: parse_samples_per_sec (a 10,000-series exposition
- * page), mqtt_messages_per_sec (through a real mosquitto on loopback until committed in the WAL),
+ * page, its metadata kept as the scraper keeps it; parse_without_metadata_samples_per_sec beside
+ * it), mqtt_messages_per_sec (through a real mosquitto on loopback until committed in the WAL),
  * host_collect_cpu_ms beside node_exporter_cpu_ms (CPU per collection of the same collectors).
  */
 import { benchHost } from './ingest-host.js';

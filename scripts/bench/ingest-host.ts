@@ -6,7 +6,7 @@
  * Ours: process.cpuUsage() (user + system, every thread, so libuv's pool doing the file reads
  * counts) around each of ROUNDS collections into an in-memory appender that does what the WAL's
  * appender does per sample (labelsKey, a map lookup, three typed-array writes); the median is
- * reported. node_exporter: utime + stime from /proc/<pid>/stat across SCRAPES scrapes of /metrics,
+ * reported (the appender also keeps the families' metadata, as the WAL does). node_exporter: utime + stime from /proc/<pid>/stat across SCRAPES scrapes of /metrics,
  * divided by SCRAPES. Scrapes ask for an uncompressed answer, so node_exporter's figure is its
  * collection and text rendering without gzip (a Prometheus server would make it pay for gzip too).
  */
@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { createHostInput } from '../../src/inputs/host/index.js';
 import { labelsKey, type Labels } from '../../src/model/labels.js';
+import { sameMetadata, type MetricMetadata } from '../../src/model/metadata.js';
 import type { WalAppender } from '../../src/wal/wal.js';
 import { nodeExporterAvailable, startNodeExporter } from '../../test/helpers/node-exporter.js';
 import { median } from './stats.js';
@@ -28,6 +29,7 @@ const TICK_MS = 10;
 /** An appender shaped like the WAL's: label sets to refs through a map, samples into typed arrays. */
 function memoryAppender(): WalAppender {
   const refs = new Map<string, number>();
+  const families = new Map<string, MetricMetadata>();
   const capacity = 1 << 16;
   const refColumn = new Uint32Array(capacity);
   const timestamps = new Float64Array(capacity);
@@ -49,6 +51,11 @@ function memoryAppender(): WalAppender {
     },
     afterCommit: (fn) => fn(),
     seriesGeneration: () => 0,
+    // As the WAL's: a Map lookup and a comparison per call.
+    setMetadata(family, metadata) {
+      const known = families.get(family);
+      if (known === undefined || !sameMetadata(known, metadata)) families.set(family, metadata);
+    },
   };
 }
 

@@ -31,5 +31,8 @@ export function createRelabelingAppender(inner: WalAppender, rules: readonly Rel
     seriesGeneration: () => inner.seriesGeneration(),
     append: (ref, timestampMs, value) => inner.append(ref, timestampMs, value),
     afterCommit: (fn) => inner.afterCommit(fn),
+    // Metadata is keyed by the family the input exposed, as Prometheus keeps a scrape's metadata:
+    // rules rewrite series, not families, and a family whose series were all dropped costs one row.
+    setMetadata: (family, metadata) => inner.setMetadata(family, metadata),
   };
 }

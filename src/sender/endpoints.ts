@@ -2,6 +2,7 @@ import type { Config } from '../config/env.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { normalizeLabels } from '../model/labels.js';
+import { metadataOfMetric } from '../model/metadata.js';
 import { readVersion } from '../lib/version.js';
 import type { EndpointView } from '../status/sender-metrics.js';
 import type { Wal, WalConsumer } from '../wal/wal.js';
@@ -28,7 +29,8 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
   const limiter = createRateLimiter(rw.maxBytesPerSecond);
   const external = normalizeLabels(Object.entries(rw.externalLabels).map(([name, value]) => ({ name, value })));
   if (typeof external === 'string') throw new Error('external labels: ' + external);
-  const series = createWireSeriesCache((ref) => wal.labels(ref), external, clock);
+  // 2.0 series carry their family's metadata; 1.0 endpoints send it apart (see the sender).
+  const series = createWireSeriesCache((ref) => wal.labels(ref), external, clock, undefined, (name) => metadataOfMetric(name, (family) => wal.metadata(family)));
   const senders: Array<{ sender: Sender; transport: Transport; consumer: WalConsumer }> = transports.map((transport) => {
     const consumer = wal.consumer(transport.url);
     const sender = startSender({
@@ -46,6 +48,7 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
       clock,
       log: log.child({ component: 'sender', url: transport.url }),
       pollIntervalMs: config.wal.commitIntervalMs,
+      metadata: () => wal.metadataFamilies(),
     });
     return { sender, transport, consumer };
   });

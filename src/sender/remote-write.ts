@@ -18,7 +18,8 @@
  * The body is Snappy block-compressed (both specs forbid the framed format) with snappyjs.
  */
 import { compress } from 'snappyjs';
-import { encodeV1, encodeV2 } from './rw-messages.js';
+import type { MetricMetadata } from '../model/metadata.js';
+import { encodeV1, encodeV1Metadata, encodeV2 } from './rw-messages.js';
 import type { WireSeries } from './wire-series.js';
 
 /** The remote-write spec version an endpoint speaks (`OUTPOST_REMOTE_WRITE_PROTOCOL`). */
@@ -57,6 +58,17 @@ export function encodeProtobuf(protocol: RemoteWriteProtocol, series: ReadonlyAr
  */
 export function encodeRequest(protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>): Uint8Array {
   return compress(encodeProtobuf(protocol, series));
+}
+
+/**
+ * Encodes a 1.0 metadata request body: a `prometheus.WriteRequest` holding only the `metadata`
+ * entries given (no samples), Snappy block-compressed, as Prometheus sends metadata to 1.0
+ * endpoints apart from samples. Sent with the 1.0 headers of `remoteWriteHeaders('1.0', …)`. The
+ * result is a new array the caller owns. 2.0 needs no such request: its series carry their
+ * metadata (see `WireSeries.metadata`).
+ */
+export function encodeMetadataRequest(entries: ReadonlyArray<{ family: string; metadata: MetricMetadata }>): Uint8Array {
+  return compress(encodeV1Metadata(entries));
 }
 
 /**

@@ -2,11 +2,13 @@
  * The two remote-write messages, written field by field into a reused `ProtoWriter`.
  *
  * Wire layout (tag bytes are field number << 3 | wire type):
- *   1.0 prometheus.WriteRequest   0x0a TimeSeries…
+ *   1.0 prometheus.WriteRequest   0x0a TimeSeries…  or (a metadata request) 0x1a MetricMetadata…
  *       TimeSeries                0x0a Label… 0x12 Sample…
  *       Label                     0x0a name, 0x12 value
+ *       MetricMetadata            0x08 type, 0x12 metric_family_name, 0x22 help, 0x2a unit
  *   2.0 io.prometheus.write.v2.Request   0x22 symbol… 0x2a TimeSeries…
- *       TimeSeries                0x0a packed labels_refs, 0x12 Sample…
+ *       TimeSeries                0x0a packed labels_refs, 0x12 Sample…, 0x2a Metadata
+ *       Metadata                  0x08 type, 0x18 help_ref, 0x20 unit_ref
  *   both Sample                   0x09 value (fixed64), 0x10 timestamp (int64 varint)
  *
  * Each TimeSeries' size is computed before it is written, so lengths are written once and nothing
@@ -14,10 +16,15 @@
  * so -0 is still sent) or a 0 timestamp; receivers decode them as 0. Prometheus's own encoder
  * leaves them out too (and -0 with them), so every receiver is used to it.
  *
- * 2.0 metadata is left out (type UNSPECIFIED): the WAL does not keep metric types, the spec makes
- * metadata a SHOULD, and a guess from name suffixes could be wrong.
+ * Metadata comes from what the inputs stated (`WireSeries.metadata`), never guessed from a name.
+ * In 2.0 a series without any (or with only defaults: unknown type, no help, no unit) carries no
+ * Metadata field, which proto3 reads as those same defaults; its help and unit strings join the
+ * symbols after every label string, so label refs and the bytes of a request without metadata
+ * are exactly what they were before metadata existed. 1.0 sends metadata in requests of its own
+ * (`encodeV1Metadata`), as Prometheus does; its sample requests never carry any.
  */
 import type { Labels } from '../model/labels.js';
+import type { MetricMetadata, MetricType } from '../model/metadata.js';
 import { ProtoWriter, utf8Size, varint32Size, varint64Size } from './proto-writer.js';
 import type { SeriesSamples } from './remote-write.js';
 
@@ -69,6 +76,58 @@ export function encodeLabelsV1(labels: Labels): Uint8Array {
 // 2.0 scratch: the label refs of every series back to back, and where each series' refs end.
 let labelRefs: Uint32Array = new Uint32Array(1024);
 const refsEnd: number[] = [];
+// 2.0 scratch per series: the size of its Metadata message (0: no field) and its three values.
+let metaSize = new Uint32Array(256);
+let metaType = new Uint32Array(256);
+let metaHelp = new Uint32Array(256);
+let metaUnit = new Uint32Array(256);
+
+/**
+ * The enum value of a type in both specs' MetricType (1.0 `MetricMetadata.MetricType`, 2.0
+ * `Metadata.MetricType`): the same numbers, 0 being UNKNOWN in 1.0 and UNSPECIFIED in 2.0.
+ */
+const TYPE_NUMBERS: Readonly<Record<MetricType, number>> = {
+  unknown: 0, counter: 1, gauge: 2, histogram: 3, gaugehistogram: 4, summary: 5, info: 6, stateset: 7,
+};
+
+/**
+ * Encodes a 1.0 `prometheus.WriteRequest` that holds only `metadata` entries (field 3), one
+ * `MetricMetadata` per entry in the order given, fields holding their default left out. Returns a
+ * view into the buffer `encodeV1` reuses, valid until the next encode call.
+ */
+export function encodeV1Metadata(entries: ReadonlyArray<{ family: string; metadata: MetricMetadata }>): Uint8Array {
+  writer.reset();
+  for (const { family, metadata } of entries) {
+    const type = TYPE_NUMBERS[metadata.type];
+    const familySize = utf8Size(family);
+    const helpSize = utf8Size(metadata.help);
+    const unitSize = utf8Size(metadata.unit);
+    const size = (type === 0 ? 0 : 1 + varint32Size(type)) + stringFieldSize(familySize) + stringFieldSize(helpSize) + stringFieldSize(unitSize);
+    writer.reserve(1 + varint32Size(size) + size);
+    writer.byte(0x1a);
+    writer.varint32(size);
+    if (type !== 0) {
+      writer.byte(0x08);
+      writer.varint32(type);
+    }
+    writeStringField(0x12, family, familySize);
+    writeStringField(0x22, metadata.help, helpSize);
+    writeStringField(0x2a, metadata.unit, unitSize);
+  }
+  return writer.finish();
+}
+
+/** Bytes of a string field whose UTF-8 is `size` bytes: nothing for the empty default. */
+function stringFieldSize(size: number): number {
+  return size === 0 ? 0 : 1 + varint32Size(size) + size;
+}
+
+function writeStringField(tag: number, value: string, size: number): void {
+  if (size === 0) return;
+  writer.byte(tag);
+  writer.varint32(size);
+  writer.utf8(value);
+}
 
 /** Encodes a 2.0 `io.prometheus.write.v2.Request`. */
 export function encodeV2(series: ReadonlyArray<SeriesSamples>): Uint8Array {
@@ -99,6 +158,7 @@ export function encodeV2(series: ReadonlyArray<SeriesSamples>): Uint8Array {
     }
     refsEnd[i] = r;
   }
+  internMetadata(series, intern);
 
   writer.reset();
   for (const symbol of symbols) {
@@ -118,7 +178,8 @@ export function encodeV2(series: ReadonlyArray<SeriesSamples>): Uint8Array {
     let refsSize = 0;
     for (let k = r; k < end; k++) refsSize += varint32Size(labelRefs[k]!);
     const words = views.words(s.values);
-    const seriesSize = 1 + varint32Size(refsSize) + refsSize + samplesSize(s, words);
+    const meta = metaSize[i]!;
+    const seriesSize = 1 + varint32Size(refsSize) + refsSize + samplesSize(s, words) + (meta === 0 ? 0 : 1 + varint32Size(meta) + meta);
     writer.reserve(1 + varint32Size(seriesSize) + seriesSize);
     writer.byte(0x2a);
     writer.varint32(seriesSize);
@@ -126,8 +187,55 @@ export function encodeV2(series: ReadonlyArray<SeriesSamples>): Uint8Array {
     writer.varint32(refsSize);
     for (; r < end; r++) writer.varint32(labelRefs[r]!);
     writeSamples(s, views.bytes(s.values), words);
+    if (meta !== 0) writeMetadataV2(meta, metaType[i]!, metaHelp[i]!, metaUnit[i]!);
   }
   return writer.finish();
+}
+
+/**
+ * Fills the per-series Metadata scratch of a 2.0 request, interning help and unit texts after
+ * every label string (so they never push a label's ref past a varint byte boundary).
+ */
+function internMetadata(series: ReadonlyArray<SeriesSamples>, intern: (s: string) => number): void {
+  if (metaSize.length < series.length) {
+    const size = Math.max(series.length, 2 * metaSize.length);
+    metaSize = new Uint32Array(size);
+    metaType = new Uint32Array(size);
+    metaHelp = new Uint32Array(size);
+    metaUnit = new Uint32Array(size);
+  }
+  for (let i = 0; i < series.length; i++) {
+    const s = series[i]!;
+    const metadata = s.series.metadata;
+    metaSize[i] = 0;
+    if (s.count === 0 || metadata === undefined) continue;
+    // '' interns to 0, the default: left out like the type's 0.
+    const type = TYPE_NUMBERS[metadata.type];
+    const help = intern(metadata.help);
+    const unit = intern(metadata.unit);
+    metaType[i] = type;
+    metaHelp[i] = help;
+    metaUnit[i] = unit;
+    metaSize[i] = (type === 0 ? 0 : 1 + varint32Size(type)) + (help === 0 ? 0 : 1 + varint32Size(help)) + (unit === 0 ? 0 : 1 + varint32Size(unit));
+  }
+}
+
+/** Writes a TimeSeries' Metadata field (its body `size` bytes, as `internMetadata` computed). */
+function writeMetadataV2(size: number, type: number, help: number, unit: number): void {
+  writer.byte(0x2a);
+  writer.varint32(size);
+  if (type !== 0) {
+    writer.byte(0x08);
+    writer.varint32(type);
+  }
+  if (help !== 0) {
+    writer.byte(0x18);
+    writer.varint32(help);
+  }
+  if (unit !== 0) {
+    writer.byte(0x20);
+    writer.varint32(unit);
+  }
 }
 
 /** Bytes of the Sample fields of `s` (each: tag, one-byte length, body). */

@@ -47,7 +47,8 @@ import { createBackoff, type Backoff } from './backoff.js';
 import type { Concurrency } from './concurrency.js';
 import { createProtocolNegotiation } from './protocol-negotiation.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { encodeRequest, remoteWriteHeaders, type RemoteWriteProtocol, type SeriesSamples } from './remote-write.js';
+import type { MetricMetadata } from '../model/metadata.js';
+import { encodeMetadataRequest, encodeRequest, remoteWriteHeaders, type RemoteWriteProtocol, type SeriesSamples } from './remote-write.js';
 import { newestTimestamp, oldestTimestamp, requestsOf, sampleCount, splitByTime, withoutOlderThan } from './request-parts.js';
 import { SeriesGrouper } from './series-group.js';
 import type { SendResult, Transport } from './transport.js';
@@ -62,6 +63,12 @@ const PROBE_INTERVAL_MS = 5_000;
 // 4 times its bytes, while one bad-clock series is cut out at the first split.
 const SPLIT_RESOLUTION_MS = 1_000;
 const MAX_SPLIT_DEPTH = 3;
+// RW 1.0 sends metric metadata in requests of its own, every family once a minute at most 500 to
+// a request: Prometheus's metadata_config defaults (send_interval, max_samples_per_send). Receivers
+// keep metadata per family, so a minute is as fresh as they use it, and it costs a few hundred
+// bytes a minute beside the samples' hundreds of kilobytes.
+const METADATA_INTERVAL_MS = 60_000;
+const METADATA_PER_REQUEST = 500;
 // Failures of one batch in a row before it is dropped: enough to ride out a passing fault (each
 // try backs off), few enough that a poisoned sample holds the endpoint for a minute at most.
 const MAX_ROUND_ATTEMPTS = 5;
@@ -80,6 +87,8 @@ export interface SenderCounters {
   rejected(reason: RejectReason, samples: number): void;
   /** A round threw and was rewound. */
   roundFailed(): void;
+  /** A 1.0 metadata request of `entries` families and `bytes` bytes was delivered. */
+  metadataSent(entries: number, bytes: number): void;
 }
 
 /** The queue settings a sender uses (OUTPOST_QUEUE_*). */
@@ -112,6 +121,8 @@ export interface SenderOptions {
   log: Logger;
   /** How often an idle sender looks for new samples; the WAL commit interval is a good value. */
   pollIntervalMs: number;
+  /** The metric metadata by family to send (RW 1.0, see METADATA_INTERVAL_MS); none when absent. */
+  metadata?: () => ReadonlyMap<string, MetricMetadata>;
   /** Encodes a request body; default `encodeRequest`. Injected by tests to make a round throw. */
   encode?: (protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>) => Uint8Array;
 }
@@ -405,12 +416,39 @@ export function startSender(options: SenderOptions): Sender {
     await sleep(delay);
   }
 
+  let metadataSentAt = -Infinity;
+
+  /**
+   * Sends every family's metadata to a 1.0 endpoint once a minute, in requests of its own (2.0
+   * series carry theirs). Only while the endpoint answers: a failed request waits for the next
+   * minute rather than backing off, as metadata is restated then anyway.
+   */
+  async function sendMetadata(): Promise<void> {
+    const families = options.metadata?.();
+    if (families === undefined || families.size === 0 || negotiation.current !== '1.0' || !status.up || stopping) return;
+    if (clock.now() - metadataSentAt < METADATA_INTERVAL_MS) return;
+    metadataSentAt = clock.now();
+    const entries = [...families].map(([family, metadata]) => ({ family, metadata }));
+    for (let i = 0; i < entries.length; i += METADATA_PER_REQUEST) {
+      const part = entries.slice(i, i + METADATA_PER_REQUEST);
+      const body = encodeMetadataRequest(part);
+      await untilAborted(options.limiter.take(body.length), aborter.signal);
+      const result = await options.transport.send(body, headers['1.0'], aborter.signal);
+      if (result.kind !== 'ok') {
+        throttledWarn(options.log, throttle, 'metadata', { err: result.error }, 'remote write of metric metadata failed; sending it again in a minute');
+        return;
+      }
+      counters.metadataSent(part.length, body.length);
+    }
+  }
+
   const loop = (async () => {
     while (!stopping || (clock.now() < deadlineMs && consumer.backlog().samples > 0)) {
       let more = false;
       try {
         more = await round();
         if (batchRead !== null && !outOfTime()) failedAt = null;
+        await sendMetadata();
       } catch (error) {
         await roundFailed(error);
         more = true;

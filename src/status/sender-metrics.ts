@@ -29,6 +29,8 @@ export function registerSenderMetrics(registry: MetricsRegistry, endpoints: () =
   const retried = registry.counter('prometheus_remote_storage_samples_retried_total', 'Samples sent again after a recoverable error.', labels);
   const bytes = registry.counter('prometheus_remote_storage_bytes_total', 'Compressed request bytes sent successfully.', labels);
   const rejected = registry.counter('outpost_samples_rejected_total', 'Samples an endpoint refused, by the reason it gave.', ['url', 'reason']);
+  const metadataTotal = registry.counter('prometheus_remote_storage_metadata_total', 'Metric metadata entries sent successfully.', labels);
+  const metadataBytes = registry.counter('prometheus_remote_storage_metadata_bytes_total', 'Compressed bytes of metadata requests sent successfully.', labels);
   const roundFailures = registry.counter('outpost_sender_round_failures_total', 'Sender rounds that threw and were rewound.', ['url']);
   const pending = registry.gauge('prometheus_remote_storage_samples_pending', 'Committed samples not yet delivered.', labels);
   const shards = registry.gauge('prometheus_remote_storage_shards', 'Shards (parallel request streams) in use.', labels);
@@ -69,6 +71,10 @@ export function registerSenderMetrics(registry: MetricsRegistry, endpoints: () =
       retried: (n) => retried.labels(...l).inc(n),
       rejected: (reason, n) => rejected.labels(url, reason).inc(n),
       roundFailed: () => roundFailures.labels(url).inc(),
+      metadataSent: (n, b) => {
+        metadataTotal.labels(...l).inc(n);
+        metadataBytes.labels(...l).inc(b);
+      },
     };
   };
 }

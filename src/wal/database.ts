@@ -23,6 +23,16 @@ export interface DatabaseLimits {
 
 const SCHEMA_VERSION = 3;
 
+/**
+ * Tables added after schema version 3 that older code ignores: a database without one gains it at
+ * open, and the version stays, so going back to an older release keeps the WAL instead of moving
+ * it aside as an unknown schema. A change older code would misread still needs a new version.
+ */
+const ADDED_TABLES: ReadonlyArray<{ name: string; sql: string }> = [
+  // Metric metadata by family (metadata-store.ts): a few hundred short rows, rewritten only on change.
+  { name: 'metadata', sql: 'CREATE TABLE metadata (family TEXT PRIMARY KEY, type TEXT NOT NULL, help TEXT NOT NULL, unit TEXT NOT NULL) WITHOUT ROWID;' },
+];
+
 // auto_vacuum must be set before the first table exists; INCREMENTAL lets truncation hand freed
 // pages back to the filesystem in small steps instead of a full VACUUM (which needs 2x space).
 const SCHEMA = `
@@ -37,7 +47,7 @@ const SCHEMA = `
     id INTEGER PRIMARY KEY, segment INTEGER NOT NULL, samples INTEGER NOT NULL, committed_ms INTEGER NOT NULL,
     min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, data BLOB NOT NULL);
   CREATE TABLE cursors (name TEXT PRIMARY KEY, chunk INTEGER NOT NULL, offset INTEGER NOT NULL) WITHOUT ROWID;
-`;
+` + ADDED_TABLES.map((t) => t.sql).join('\n');
 
 /**
  * Opens (or creates) the WAL database at `path`. A file that SQLite cannot read or whose
@@ -82,12 +92,20 @@ function openChecked(path: string, limits: DatabaseLimits): WalDatabase {
     } else {
       const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: number } | undefined;
       if (row?.value !== SCHEMA_VERSION) throw new CorruptDatabaseError(`unexpected schema version ${String(row?.value)}`);
+      addMissingTables(db);
     }
     return db;
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+/** Creates the `ADDED_TABLES` a database written by older code lacks; no write when none is missing. */
+function addMissingTables(db: WalDatabase): void {
+  const has = db.prepare<[string]>("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  const missing = ADDED_TABLES.filter((t) => has.get(t.name) === undefined);
+  if (missing.length > 0) db.transaction(() => { for (const t of missing) db.exec(t.sql); })();
 }
 
 function isCorruption(error: unknown): boolean {

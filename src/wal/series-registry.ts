@@ -1,5 +1,8 @@
-import { labelsKey, parseLabelsKey, type Labels } from '../model/labels.js';
+import { getLabel, labelsKey, parseLabelsKey, type Labels } from '../model/labels.js';
 import type { WalDatabase } from './database.js';
+
+// How `labelsKey` begins for a label set whose first label is the metric name.
+const NAME_PREFIX = '__name__\u0000';
 
 /**
  * Label sets ↔ refs, in memory, mirroring the WAL's series table (ref → labels, written once when
@@ -111,6 +114,22 @@ export class SeriesRegistry {
     }
     if (collected.length > 0) this.unpersisted = this.unpersisted.filter((ref) => this.live[ref] === 1);
     return collected;
+  }
+
+  /** The distinct `__name__` values of the registered series (O(series); run only after a collection). */
+  metricNames(): Set<string> {
+    const names = new Set<string>();
+    for (const key of this.keysByRef.values()) {
+      // Keys start with `__name__` unless a label name sorts before it (upper case): parse only those.
+      if (key.startsWith(NAME_PREFIX)) {
+        const end = key.indexOf('\u0000', NAME_PREFIX.length);
+        names.add(end < 0 ? key.slice(NAME_PREFIX.length) : key.slice(NAME_PREFIX.length, end));
+      } else {
+        const name = getLabel(parseLabelsKey(key), '__name__');
+        if (name !== undefined) names.add(name);
+      }
+    }
+    return names;
   }
 
   /** Registers `ref` as written in no segment yet, growing the per-ref arrays as needed. */

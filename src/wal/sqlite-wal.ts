@@ -10,10 +10,11 @@
  * row each segment); the segment open at a crash is rebuilt from its chunks at the next open.
  * `chunks` hold the samples of one commit each (≤ 65,536 samples, format in encoding.ts: about 1-3
  * bytes a sample), with ids that only grow. `cursors` hold each endpoint's acked position
- * (chunk id, sample offset).
+ * (chunk id, sample offset). `metadata` holds each metric family's type, help and unit, one row
+ * per family written when it changes (metadata-store.ts); series collection takes unused rows along.
  *
- * Commits. Appends fill an in-memory batch; `commit()` encodes it and writes series rows, chunks
- * and the segment row in one transaction (journal_mode=WAL, synchronous=FULL: one fsync, so a
+ * Commits. Appends fill an in-memory batch; `commit()` encodes it and writes series rows, chunks,
+ * changed metadata and the segment row in one transaction (journal_mode=WAL, synchronous=FULL: one fsync, so a
  * crash or power cut loses at most the batch not yet committed, and a torn transaction is simply
  * absent after recovery). A commit that fails abandons its segment (the encoder's state moved on)
  * and retries in a new one.
@@ -36,11 +37,13 @@ import type { Statement } from 'better-sqlite3';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createThrottle, silentLogger, throttledWarn, type Logger } from '../lib/log.js';
 import type { Labels } from '../model/labels.js';
+import type { MetricMetadata } from '../model/metadata.js';
 import { SqliteWalConsumer, type ConsumerHost } from './consumer.js';
 import { openWalDatabase, type WalDatabase } from './database.js';
 import { DiskBudget, type BudgetLimits } from './disk-budget.js';
 import { fileSize, isDiskFull, SpaceReserve } from './disk.js';
 import { chunkRefs, decodeRefSet, encodeChunk, encodeRefSet, MAX_CHUNK_SAMPLES, SeriesState } from './encoding.js';
+import { MetadataStore } from './metadata-store.js';
 import { PendingBatch } from './pending-batch.js';
 import { SeriesRegistry } from './series-registry.js';
 import type { DropReason, Wal, WalConsumer, WalPosition, WalStats } from './wal.js';
@@ -109,6 +112,7 @@ class SqliteWal implements Wal {
   private readonly counters: WalCounters;
   private readonly throttle = createThrottle(60_000);
   private readonly registry: SeriesRegistry;
+  private readonly metadataStore: MetadataStore;
   private readonly pending = new PendingBatch();
   private readonly writerState = new SeriesState();
   private readonly reserve: SpaceReserve;
@@ -180,6 +184,7 @@ class SqliteWal implements Wal {
       });
     }
     this.registry = new SeriesRegistry(db, options.maxSeries);
+    this.metadataStore = new MetadataStore(db);
     for (const row of db.prepare('SELECT segment, refs FROM segment_series').iterate() as Iterable<{ segment: number; refs: Buffer }>) {
       this.registry.markSegment(decodeRefSet(row.refs), row.segment);
     }
@@ -228,6 +233,18 @@ class SqliteWal implements Wal {
     this.callbacks.push(fn);
   }
 
+  setMetadata(family: string, metadata: MetricMetadata): void {
+    this.metadataStore.set(family, metadata);
+  }
+
+  metadata(family: string): MetricMetadata | undefined {
+    return this.metadataStore.get(family);
+  }
+
+  metadataFamilies(): ReadonlyMap<string, MetricMetadata> {
+    return this.metadataStore.all();
+  }
+
   commit(): { committed: number; error?: Error } {
     if (this.closed) throw new Error('commit on a closed WAL');
     const count = this.pending.count;
@@ -238,6 +255,15 @@ class SqliteWal implements Wal {
       this.appended += count;
       this.counters.samplesAppended(count);
       this.pending.clear();
+    } else if (this.metadataStore.hasPending()) {
+      // Metadata without samples (a family stated before its first sample) has no batch to ride.
+      try {
+        this.write(() => this.db.transaction(() => this.metadataStore.write())());
+      } catch (error) {
+        throttledWarn(this.log, this.throttle, 'metadata-failed', { err: error }, 'writing metric metadata failed; it stays pending');
+        return { committed: 0, error: error as Error };
+      }
+      this.metadataStore.persisted();
     }
     for (const fn of this.callbacks.splice(0)) fn();
     this.truncate();
@@ -297,6 +323,7 @@ class SqliteWal implements Wal {
     }
     this.db.transaction(() => {
       for (const ref of this.registry.newSeries()) this.stmt.insertSeries.run(ref, this.registry.key(ref));
+      this.metadataStore.write();
       for (const chunk of chunks) {
         const id = chunkId++;
         this.stmt.insertChunk.run(id, seg.id, chunk.samples, now, chunk.minTs, chunk.maxTs, chunk.data);
@@ -319,6 +346,7 @@ class SqliteWal implements Wal {
     this.nextChunkId = chunkId;
     this.persistedNextRef = this.registry.peekNextRef();
     this.registry.newSeriesPersisted();
+    this.metadataStore.persisted();
     if (rolling) {
       this.openRow = seg;
       this.openRowRefs = touched;
@@ -454,9 +482,12 @@ class SqliteWal implements Wal {
     const pending = new Set(this.pending.refs.subarray(0, this.pending.count));
     const collected = this.registry.collect(oldest, (ref) => pending.has(ref));
     if (collected.length > 0) this.generation++;
+    let unusedFamilies: string[] = [];
     this.db.transaction(() => {
       for (const ref of collected) this.stmt.deleteSeries.run(ref);
+      if (collected.length > 0) unusedFamilies = this.metadataStore.collect(this.registry.metricNames());
     })();
+    this.metadataStore.forget(unusedFamilies);
     this.db.pragma('incremental_vacuum');
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }

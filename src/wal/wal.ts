@@ -1,4 +1,5 @@
 import type { Labels } from '../model/labels.js';
+import type { MetricMetadata } from '../model/metadata.js';
 import type { SampleColumns } from './encoding.js';
 
 /** Why undelivered samples left the WAL (the `reason` label of outpost_wal_samples_dropped_total). */
@@ -28,6 +29,15 @@ export interface WalAppender {
   append(ref: number, timestampMs: number, value: number): void;
   /** Runs `fn` once the samples appended so far are durable (after the next successful commit). */
   afterCommit(fn: () => void): void;
+  /**
+   * States the TYPE, HELP and UNIT of metric family `family` (what a `# TYPE` line names; see
+   * `familyOf` for how series names map to it). Cheap when nothing changed (a Map lookup and a
+   * comparison, no I/O), so inputs may call it once per family per round. A new or changed entry
+   * is written by the next commit, in the same transaction as the samples appended with it.
+   * The WAL forgets a family's metadata only when it collects the family's last series, which
+   * changes `seriesGeneration()`: an input that skips repeated calls must call again after that.
+   */
+  setMetadata(family: string, metadata: MetricMetadata): void;
 }
 
 /** A position in the WAL: sample `offset` of chunk `chunk`. Positions order by (chunk, offset). */
@@ -101,6 +111,17 @@ export interface Wal extends WalAppender {
   consumer(name: string): WalConsumer;
   /** Labels of a series ref, or undefined if the series was collected. */
   labels(ref: number): Labels | undefined;
+  /**
+   * The committed metadata of `family`, from memory (loaded at open, so it survives restarts).
+   * A `setMetadata` becomes visible with the commit that writes it, like the samples appended
+   * with it; until then this returns the previous entry.
+   */
+  metadata(family: string): MetricMetadata | undefined;
+  /**
+   * Every committed metadata entry by family (see `metadata`): a read-only view of the WAL's own
+   * map, which later commits update; iterate it synchronously, do not keep it as a snapshot.
+   */
+  metadataFamilies(): ReadonlyMap<string, MetricMetadata>;
   stats(): WalStats;
   /** Largest sample timestamp committed (in the segments still held), or null: no I/O. */
   newestTimestampMs(): number | null;

@@ -1,4 +1,5 @@
 import { formatLabels, parseLabelsKey, type Labels } from '../../src/model/labels.js';
+import type { MetricMetadata } from '../../src/model/metadata.js';
 import type { WalAppender } from '../../src/wal/wal.js';
 
 /** One appended sample, labels rendered as `name{a="b"}`. */
@@ -10,13 +11,16 @@ export interface RecordedSample {
 
 /**
  * A WalAppender that records what it is given: series by key (labels from the thunk, checked to
- * agree with the key), samples in order, and afterCommit callbacks that `commit()` runs.
+ * agree with the key), samples in order, metadata by family (`metadataCalls` counts the calls),
+ * and afterCommit callbacks that `commit()` runs.
  * `maxSeries` makes it refuse new series like the WAL's cardinality cap.
  */
 export function createRecordingAppender(maxSeries = Infinity): WalAppender & {
   samples: RecordedSample[];
   labelsOf: Map<number, Labels>;
   callbacks: Array<() => void>;
+  metadata: Map<string, MetricMetadata>;
+  metadataCalls: number;
   commit(): void;
 } {
   const refs = new Map<string, number>();
@@ -34,18 +38,24 @@ export function createRecordingAppender(maxSeries = Infinity): WalAppender & {
     labelsOf.set(ref, l);
     return ref;
   };
-  return {
+  const recorder = {
     samples,
     labelsOf,
     callbacks,
+    metadata: new Map<string, MetricMetadata>(),
+    metadataCalls: 0,
+    setMetadata(family: string, metadata: MetricMetadata) {
+      recorder.metadataCalls++;
+      recorder.metadata.set(family, metadata);
+    },
     seriesRef: () => {
       throw new Error('the MQTT input resolves series by key');
     },
     seriesRefByKey: refFor,
-    append(ref, t, v) {
+    append(ref: number, t: number, v: number) {
       samples.push({ series: formatLabels(labelsOf.get(ref)!), t, v });
     },
-    afterCommit(fn) {
+    afterCommit(fn: () => void) {
       callbacks.push(fn);
     },
     // It never forgets a series, so refs never age.
@@ -54,4 +64,5 @@ export function createRecordingAppender(maxSeries = Infinity): WalAppender & {
       for (const fn of callbacks.splice(0)) fn();
     },
   };
+  return recorder;
 }

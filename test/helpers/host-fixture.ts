@@ -2,6 +2,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createHostRound, KernelFiles, type HostCollector, type HostPaths } from '../../src/inputs/host/collector.js';
 import { labelsKey, normalizeLabels, type Labels } from '../../src/model/labels.js';
+import { familyOf, type MetricMetadata } from '../../src/model/metadata.js';
 import type { WalAppender } from '../../src/wal/wal.js';
 
 /**
@@ -28,13 +29,15 @@ export interface RecordedSample {
 }
 
 /**
- * An appender that records every sample and rejects a label set that is not already what
- * `normalizeLabels` makes of it (sorted, no empty values): collectors must build them that way.
+ * An appender that records every sample and every family's metadata, and rejects a label set
+ * that is not already what `normalizeLabels` makes of it (sorted, no empty values): collectors
+ * must build them that way.
  */
-export function recordingAppender(): WalAppender & { samples: RecordedSample[] } {
+export function recordingAppender(): WalAppender & { samples: RecordedSample[]; metadata: Map<string, MetricMetadata> } {
   const labelsByRef: Labels[] = [];
   const refs = new Map<string, number>();
   const samples: RecordedSample[] = [];
+  const metadata = new Map<string, MetricMetadata>();
   const seriesRef = (labels: Labels): number => {
     const normalized = normalizeLabels(labels);
     if (typeof normalized === 'string' || labelsKey(normalized) !== labelsKey(labels) || normalized.length !== labels.length) {
@@ -50,6 +53,8 @@ export function recordingAppender(): WalAppender & { samples: RecordedSample[] }
   };
   return {
     samples,
+    metadata,
+    setMetadata: (family, m) => void metadata.set(family, m),
     seriesRef,
     seriesRefByKey: (_key, labels) => seriesRef(labels()),
     append(ref, timestampMs, value) {
@@ -66,10 +71,24 @@ export function fixturePaths(root: string): HostPaths {
   return { procPath: join(root, 'proc'), sysPath: join(root, 'sys'), rootfsPath: join(root, 'rootfs') };
 }
 
-/** Runs one collector round against `paths`; returns the samples as key → value. */
+/**
+ * The metric names among `samples` whose family has no metadata in `metadata` (looked up as the
+ * sender does, through `familyOf`), sorted.
+ */
+export function namesWithoutMetadata(samples: readonly RecordedSample[], metadata: ReadonlyMap<string, MetricMetadata>): string[] {
+  const names = new Set(samples.map((s) => s.labels[0]!.value));
+  return [...names].filter((name) => familyOf(name, (f) => metadata.has(f)) === undefined).sort();
+}
+
+/**
+ * Runs one collector round against `paths`; returns the samples as key → value. Throws when a
+ * series is written twice, or when a family written has no metadata from the collector.
+ */
 export async function collectOnce(collector: HostCollector, paths: HostPaths, nowMs = 1_700_000_000_000): Promise<Map<string, number>> {
   const appender = recordingAppender();
-  await collector.collect(createHostRound(paths, new KernelFiles(), appender, nowMs));
+  await collector.collect(createHostRound(paths, new KernelFiles(), appender, nowMs, collector.metadata));
+  const missing = namesWithoutMetadata(appender.samples, appender.metadata);
+  if (missing.length > 0) throw new Error(`${collector.name} wrote families without metadata: ${missing.join(', ')}`);
   const out = new Map<string, number>();
   for (const s of appender.samples) {
     if (out.has(s.key)) throw new Error(`series written twice in one round: ${s.key}`);

@@ -50,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
     },
     afterCommit: (fn) => wal.afterCommit(fn),
     seriesGeneration: () => wal.seriesGeneration(),
+    setMetadata: (family, metadata) => wal.setMetadata(family, metadata),
   };
   const commit = (): void => {
     const { committed: n } = wal.commit();

@@ -6,6 +6,8 @@
  * 1.0: the schema of the Remote-Write 1.0 specification (prometheus.io/docs/specs/remote_write_spec,
  * "Protocol"), which the spec makes normative, in package `prometheus` (the message is
  * `prometheus.WriteRequest`, as the 2.0 spec names it).
+ * 1.0 metadata: the 1.0 spec reserves WriteRequest field 3, where Prometheus sends metadata; its
+ * prompb (remote.proto's WriteRequest and types.proto's MetricMetadata) defines it, quoted below.
  * 2.0: prompb/io/prometheus/write/v2/types.proto of prometheus/prometheus, verbatim; the 2.0 spec
  * names it "the full schema and source of the truth". Its gogoproto import and options do not
  * change the wire format (the spec says they can be ignored) and protobufjs leaves them unresolved.
@@ -42,6 +44,57 @@ message Label {
 message Sample {
   double value    = 1;
   int64 timestamp = 2;
+}
+`;
+
+/**
+ * prompb/remote.proto's WriteRequest and prompb/types.proto's MetricMetadata of prometheus/prometheus
+ * (Apache-2.0, Prometheus Team), gogoproto options left out as they do not change the wire.
+ */
+const REMOTE_WRITE_V1_METADATA_PROTO = `syntax = "proto3";
+package prometheus;
+
+message WriteRequest {
+  repeated TimeSeries timeseries = 1;
+  // Cortex uses this field to determine the source of the write request.
+  // We reserve it to avoid any compatibility issues.
+  reserved  2;
+  repeated MetricMetadata metadata = 3;
+}
+
+message TimeSeries {
+  repeated Label labels   = 1;
+  repeated Sample samples = 2;
+}
+
+message Label {
+  string name  = 1;
+  string value = 2;
+}
+
+message Sample {
+  double value    = 1;
+  int64 timestamp = 2;
+}
+
+message MetricMetadata {
+  enum MetricType {
+    UNKNOWN        = 0;
+    COUNTER        = 1;
+    GAUGE          = 2;
+    HISTOGRAM      = 3;
+    GAUGEHISTOGRAM = 4;
+    SUMMARY        = 5;
+    INFO           = 6;
+    STATESET       = 7;
+  }
+
+  // Represents the metric type, these match the set from Prometheus.
+  // Refer to github.com/prometheus/common/model/metadata.go for details.
+  MetricType type = 1;
+  string metric_family_name = 2;
+  string help = 4;
+  string unit = 5;
 }
 `;
 
@@ -310,6 +363,9 @@ message BucketSpan {
 
 const v1Root = protobuf.parse(REMOTE_WRITE_V1_PROTO, { keepCase: true }).root.resolveAll();
 const v2Root = protobuf.parse(REMOTE_WRITE_V2_PROTO, { keepCase: true }).root.resolveAll();
+const v1MetadataRoot = protobuf.parse(REMOTE_WRITE_V1_METADATA_PROTO, { keepCase: true }).root.resolveAll();
+/** `prometheus.WriteRequest` as Prometheus defines it, with its metadata field. */
+const WriteRequestV1Metadata = v1MetadataRoot.lookupType('prometheus.WriteRequest');
 /** `prometheus.WriteRequest` as the 1.0 spec defines it. */
 const WriteRequestV1 = v1Root.lookupType('prometheus.WriteRequest');
 /** `io.prometheus.write.v2.Request` as the 2.0 spec defines it. */
@@ -323,6 +379,18 @@ export interface DecodedSeries {
   values: Float64Array;
   /** 2.0 only: the raw labels_refs. */
   labelsRefs?: number[];
+  /**
+   * 2.0 only, when the TimeSeries has a Metadata field: its type as the enum's name
+   * (`METRIC_TYPE_COUNTER`) and its help and unit resolved through the symbols table.
+   */
+  metadata?: DecodedMetadata;
+}
+
+/** Metadata as decoded: the type by its enum name in the schema used, texts resolved. */
+export interface DecodedMetadata {
+  type: string;
+  help: string;
+  unit: string;
 }
 
 /** A request as decoded with the spec's schema. */
@@ -337,7 +405,8 @@ export interface DecodedRequest {
 interface PbSample { value: number; timestamp: number | protobuf.Long }
 interface PbLabel { name: string; value: string }
 interface PbSeriesV1 { labels: PbLabel[]; samples: PbSample[] }
-interface PbSeriesV2 { labels_refs: number[]; samples: PbSample[]; histograms: unknown[]; exemplars: unknown[]; metadata?: { type: number } | null; created_timestamp: number | protobuf.Long }
+interface PbMetadataV2 { type: number; help_ref: number; unit_ref: number }
+interface PbSeriesV2 { labels_refs: number[]; samples: PbSample[]; histograms: unknown[]; exemplars: unknown[]; metadata?: PbMetadataV2 | null; created_timestamp: number | protobuf.Long }
 
 function int64(v: number | protobuf.Long): number {
   const n = typeof v === 'number' ? v : Number(BigInt(v.toString()));
@@ -353,8 +422,8 @@ function samplesOf(samples: PbSample[]): Pick<DecodedSeries, 'timestamps' | 'val
 
 /**
  * Snappy-decompresses `body` and decodes it with the schema of `protocol`. Throws when the body is
- * not valid Snappy or protobuf, when a 2.0 label ref points outside the symbols table, or when a
- * 2.0 TimeSeries carries anything but labels and samples.
+ * not valid Snappy or protobuf, when a 2.0 label or metadata ref points outside the symbols table,
+ * or when a 2.0 TimeSeries carries anything but labels, samples and metadata.
  */
 export function decodeRemoteWrite(protocol: RemoteWriteProtocol, body: Uint8Array): DecodedRequest {
   const raw = uncompress(body);
@@ -376,12 +445,39 @@ export function decodeRemoteWrite(protocol: RemoteWriteProtocol, body: Uint8Arra
   };
   const series = timeseries.map((ts) => {
     if (ts.labels_refs.length % 2 !== 0) throw new Error('labels_refs has an odd length');
-    if (ts.histograms.length > 0 || ts.exemplars.length > 0 || ts.metadata != null || int64(ts.created_timestamp) !== 0) {
-      throw new Error('TimeSeries carries more than labels and samples');
+    if (ts.histograms.length > 0 || ts.exemplars.length > 0 || int64(ts.created_timestamp) !== 0) {
+      throw new Error('TimeSeries carries more than labels, samples and metadata');
     }
     const labels: DecodedSeries['labels'] = [];
     for (let i = 0; i < ts.labels_refs.length; i += 2) labels.push({ name: symbol(ts.labels_refs[i]!), value: symbol(ts.labels_refs[i + 1]!) });
-    return { labels, labelsRefs: [...ts.labels_refs], ...samplesOf(ts.samples) };
+    const decoded: DecodedSeries = { labels, labelsRefs: [...ts.labels_refs], ...samplesOf(ts.samples) };
+    if (ts.metadata != null) {
+      const metadataType = v2Root.lookupEnum('io.prometheus.write.v2.Metadata.MetricType');
+      decoded.metadata = { type: metadataType.valuesById[ts.metadata.type]!, help: symbol(ts.metadata.help_ref), unit: symbol(ts.metadata.unit_ref) };
+    }
+    return decoded;
   });
   return { series, symbols: [...symbols], canonical };
+}
+
+/** One 1.0 `MetricMetadata` as decoded: the type by its enum name (`COUNTER`). */
+export interface DecodedV1Metadata {
+  type: string;
+  metric_family_name: string;
+  help: string;
+  unit: string;
+}
+
+/**
+ * Snappy-decompresses a 1.0 metadata request and decodes it with Prometheus's WriteRequest schema.
+ * Throws when the body is not valid Snappy or protobuf or holds time series. `canonical` as for
+ * `decodeRemoteWrite`.
+ */
+export function decodeV1MetadataRequest(body: Uint8Array): { metadata: DecodedV1Metadata[]; canonical: boolean } {
+  const raw = uncompress(body);
+  const message = WriteRequestV1Metadata.decode(raw);
+  const canonical = Buffer.from(WriteRequestV1Metadata.encode(message).finish()).equals(Buffer.from(raw));
+  const { timeseries, metadata } = WriteRequestV1Metadata.toObject(message, { enums: String, defaults: true }) as { timeseries: unknown[]; metadata: DecodedV1Metadata[] };
+  if (timeseries.length > 0) throw new Error('a metadata request carries time series');
+  return { metadata, canonical };
 }

@@ -16,6 +16,8 @@ export interface CountedSends {
   retried: number;
   rejected: Partial<Record<RejectReason, number>>;
   roundFailures: number;
+  /** Metadata entries delivered. */
+  metadataEntries: number;
 }
 
 /** A WAL in `dir` with senders to `urls`, committed every 50 ms, as the runtime wires them. */
@@ -49,7 +51,7 @@ export function startSenderHarness(dir: string, urls: string[], env: Record<stri
   const wal = openTestWal(dir, { clock: systemClock, consumers: transports.map((t) => t.url) });
   const counts = new Map<string, CountedSends>();
   const countersFor = (url: string): SenderCounters => {
-    const c: CountedSends = { sent: 0, failed: 0, retried: 0, rejected: {}, roundFailures: 0 };
+    const c: CountedSends = { sent: 0, failed: 0, retried: 0, rejected: {}, roundFailures: 0, metadataEntries: 0 };
     counts.set(url, c);
     return {
       sent: (n) => (c.sent += n),
@@ -57,6 +59,7 @@ export function startSenderHarness(dir: string, urls: string[], env: Record<stri
       retried: (n) => (c.retried += n),
       rejected: (reason, n) => (c.rejected[reason] = (c.rejected[reason] ?? 0) + n),
       roundFailed: () => c.roundFailures++,
+      metadataSent: (n) => (c.metadataEntries += n),
     };
   };
   const endpoints = startEndpoints(config, wal, transports, countersFor, systemClock, silentLogger);

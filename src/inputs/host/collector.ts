@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import type { Labels } from '../../model/labels.js';
+import { metricMetadata, type MetricMetadata, type MetricType } from '../../model/metadata.js';
 import type { WalAppender } from '../../wal/wal.js';
 
 /** Where the host's pseudo file systems are; other values let tests point at a fixture tree. */
@@ -31,9 +32,19 @@ export interface HostRound extends HostPaths {
   /**
    * Adds one sample. `labels` must be sorted by name and hold no empty value: build it with
    * {@link series}. A series the WAL refuses (cardinality cap) is skipped silently; the WAL
-   * counts it.
+   * counts it. The first sample of a family in the round also states the family's metadata
+   * (see `createHostRound`), so collectors never do it themselves.
    */
   add(labels: Labels, value: number): void;
+}
+
+/** A collector's metadata: node_exporter's type and help of each family it writes, by exact name. */
+export type FamilyMetadata = (family: string) => MetricMetadata | undefined;
+
+/** The `FamilyMetadata` of a fixed table: family name → [type, node_exporter's help text]. */
+export function metadataTable(table: Readonly<Record<string, readonly [MetricType, string]>>): FamilyMetadata {
+  const byName = new Map(Object.entries(table).map(([family, [type, help]]) => [family, metricMetadata(type, help)]));
+  return (family) => byName.get(family);
 }
 
 /**
@@ -44,6 +55,8 @@ export interface HostRound extends HostPaths {
 export interface HostCollector {
   /** node_exporter's collector name (`cpu`, `meminfo`, ...), used in errors. */
   readonly name: string;
+  /** The metadata of every family `collect` may write (only consulted for families it wrote). */
+  readonly metadata: FamilyMetadata;
   collect(round: HostRound): Promise<void>;
 }
 
@@ -97,10 +110,14 @@ export class KernelFiles {
 /**
  * A round that reads /proc and /sys through `files` with a per-round cache and appends to
  * `appender` at `nowMs`. Samples of a series the appender refuses (ref 0) are dropped here, as
- * the WalAppender contract asks.
+ * the WalAppender contract asks. The first written sample of each family states the family's
+ * `metadataOf` to the appender, once per round: per sample this costs one string comparison with
+ * the previous sample's name, since collectors write a family's series together.
  */
-export function createHostRound(paths: HostPaths, files: KernelFiles, appender: WalAppender, nowMs: number): HostRound {
+export function createHostRound(paths: HostPaths, files: KernelFiles, appender: WalAppender, nowMs: number, metadataOf: FamilyMetadata = () => undefined): HostRound {
   const texts = new Map<string, string>();
+  const stated = new Set<string>();
+  let lastName = '';
   const read = (path: string) => {
     let text = texts.get(path);
     if (text === undefined) texts.set(path, (text = files.read(path)));
@@ -113,7 +130,16 @@ export function createHostRound(paths: HostPaths, files: KernelFiles, appender: 
     readSys: (relative) => read(`${paths.sysPath}/${relative}`),
     add(labels, value) {
       const ref = appender.seriesRef(labels);
-      if (ref !== 0) appender.append(ref, nowMs, value);
+      if (ref === 0) return;
+      appender.append(ref, nowMs, value);
+      // `series` puts the name first.
+      const name = labels[0]!.value;
+      if (name === lastName) return;
+      lastName = name;
+      if (stated.has(name)) return;
+      stated.add(name);
+      const metadata = metadataOf(name);
+      if (metadata !== undefined) appender.setMetadata(name, metadata);
     },
   };
 }

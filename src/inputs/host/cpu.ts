@@ -1,4 +1,4 @@
-import { series, type HostCollector } from './collector.js';
+import { metadataTable, series, type HostCollector } from './collector.js';
 
 // The kernel reports /proc/stat times in USER_HZ ticks, which is 100 on every Linux ABI
 // (sysconf(_SC_CLK_TCK)); node_exporter's procfs divides by the same constant.
@@ -9,6 +9,12 @@ const COLUMNS = 10;
 // node_exporter's jumpBackSeconds: an idle counter falling back this far means the CPU was
 // unplugged and replugged, so its counters restart from what the kernel says.
 const JUMP_BACK_SECONDS = 3;
+
+/** The cpu collector's families (also written by the portable collectors). */
+export const CPU_METADATA = metadataTable({
+  node_cpu_seconds_total: ['counter', 'Seconds the CPUs spent in each mode.'],
+  node_cpu_guest_seconds_total: ['counter', 'Seconds the CPUs spent in guests (VMs) for each mode.'],
+});
 
 /**
  * node_exporter's `cpu` collector on Linux: `node_cpu_seconds_total{cpu,mode}` for the eight
@@ -24,6 +30,7 @@ export function createCpuCollector(): HostCollector {
   let last = new Map<number, Float64Array>();
   return {
     name: 'cpu',
+    metadata: CPU_METADATA,
     async collect(round) {
       const text = round.readProc('stat');
       const lines = text.split('\n');

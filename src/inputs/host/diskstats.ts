@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { series, type HostCollector } from './collector.js';
+import type { MetricType } from '../../model/metadata.js';
+import { metadataTable, series, type HostCollector } from './collector.js';
 
 /**
  * node_exporter 1.5's default `--collector.diskstats.device-exclude`: RAM disks, loop devices,
@@ -9,39 +10,49 @@ import { series, type HostCollector } from './collector.js';
  */
 export const DEFAULT_DISK_DEVICE_EXCLUDE = /^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$/;
 
-// Fields after "major minor name" in /proc/diskstats, with node_exporter's names and the factor
-// to its units: sectors are always 512 bytes (block/stat.rst), times are milliseconds. Kernels
-// print 11 (before 4.18), 15 (before 5.5) or 17 fields; only those present are exported.
-// Discarded sectors stay sectors, as node_exporter names them.
+// Fields after "major minor name" in /proc/diskstats, with node_exporter's names, the factor
+// to its units (sectors are always 512 bytes (block/stat.rst), times are milliseconds), type and
+// help. Kernels print 11 (before 4.18), 15 (before 5.5) or 17 fields; only those present are
+// exported. Discarded sectors stay sectors, as node_exporter names them.
 const SECTOR_BYTES = 512;
 const MS = 0.001;
-const FIELDS: ReadonlyArray<readonly [string, number]> = [
-  ['node_disk_reads_completed_total', 1],
-  ['node_disk_reads_merged_total', 1],
-  ['node_disk_read_bytes_total', SECTOR_BYTES],
-  ['node_disk_read_time_seconds_total', MS],
-  ['node_disk_writes_completed_total', 1],
-  ['node_disk_writes_merged_total', 1],
-  ['node_disk_written_bytes_total', SECTOR_BYTES],
-  ['node_disk_write_time_seconds_total', MS],
-  ['node_disk_io_now', 1],
-  ['node_disk_io_time_seconds_total', MS],
-  ['node_disk_io_time_weighted_seconds_total', MS],
-  ['node_disk_discards_completed_total', 1],
-  ['node_disk_discards_merged_total', 1],
-  ['node_disk_discarded_sectors_total', 1],
-  ['node_disk_discard_time_seconds_total', MS],
-  ['node_disk_flush_requests_total', 1],
-  ['node_disk_flush_requests_time_seconds_total', MS],
+const FIELDS: ReadonlyArray<readonly [string, number, MetricType, string]> = [
+  ['node_disk_reads_completed_total', 1, 'counter', 'The total number of reads completed successfully.'],
+  ['node_disk_reads_merged_total', 1, 'counter', 'The total number of reads merged.'],
+  ['node_disk_read_bytes_total', SECTOR_BYTES, 'counter', 'The total number of bytes read successfully.'],
+  ['node_disk_read_time_seconds_total', MS, 'counter', 'The total number of seconds spent by all reads.'],
+  ['node_disk_writes_completed_total', 1, 'counter', 'The total number of writes completed successfully.'],
+  ['node_disk_writes_merged_total', 1, 'counter', 'The number of writes merged.'],
+  ['node_disk_written_bytes_total', SECTOR_BYTES, 'counter', 'The total number of bytes written successfully.'],
+  ['node_disk_write_time_seconds_total', MS, 'counter', 'This is the total number of seconds spent by all writes.'],
+  ['node_disk_io_now', 1, 'gauge', 'The number of I/Os currently in progress.'],
+  ['node_disk_io_time_seconds_total', MS, 'counter', 'Total seconds spent doing I/Os.'],
+  ['node_disk_io_time_weighted_seconds_total', MS, 'counter', 'The weighted # of seconds spent doing I/Os.'],
+  ['node_disk_discards_completed_total', 1, 'counter', 'The total number of discards completed successfully.'],
+  ['node_disk_discards_merged_total', 1, 'counter', 'The total number of discards merged.'],
+  ['node_disk_discarded_sectors_total', 1, 'counter', 'The total number of sectors discarded successfully.'],
+  ['node_disk_discard_time_seconds_total', MS, 'counter', 'This is the total number of seconds spent by all discards.'],
+  // node_exporter's help really lacks the final full stop.
+  ['node_disk_flush_requests_total', 1, 'counter', 'The total number of flush requests completed successfully'],
+  ['node_disk_flush_requests_time_seconds_total', MS, 'counter', 'This is the total number of seconds spent by all flush requests.'],
 ];
 // procfs drops lines shorter than this (partitions on pre-2.6.25 kernels had 7 fields).
 const MIN_FIELDS = 14;
 
-const ATA_GAUGES: ReadonlyArray<readonly [string, string]> = [
-  ['ID_ATA_WRITE_CACHE', 'node_disk_ata_write_cache'],
-  ['ID_ATA_WRITE_CACHE_ENABLED', 'node_disk_ata_write_cache_enabled'],
-  ['ID_ATA_ROTATION_RATE_RPM', 'node_disk_ata_rotation_rate_rpm'],
+// udev properties exported as gauges, with node_exporter's names and help.
+const ATA_GAUGES: ReadonlyArray<readonly [string, string, string]> = [
+  ['ID_ATA_WRITE_CACHE', 'node_disk_ata_write_cache', 'ATA disk has a write cache.'],
+  ['ID_ATA_WRITE_CACHE_ENABLED', 'node_disk_ata_write_cache_enabled', 'ATA disk has its write cache enabled.'],
+  ['ID_ATA_ROTATION_RATE_RPM', 'node_disk_ata_rotation_rate_rpm', 'ATA disk rotation rate in RPMs (0 for SSDs).'],
 ];
+
+const DISKSTATS_METADATA = metadataTable({
+  ...Object.fromEntries(FIELDS.map(([name, , type, help]) => [name, [type, help] as const])),
+  ...Object.fromEntries(ATA_GAUGES.map(([, name, help]) => [name, ['gauge', help] as const])),
+  node_disk_info: ['gauge', 'Info of /sys/block/<block_device>.'],
+  node_disk_filesystem_info: ['gauge', 'Info about disk filesystem.'],
+  node_disk_device_mapper_info: ['gauge', 'Info about disk device mapper.'],
+});
 
 /**
  * node_exporter's `diskstats` collector: the /proc/diskstats counters per device
@@ -52,6 +63,7 @@ const ATA_GAUGES: ReadonlyArray<readonly [string, string]> = [
 export function createDiskstatsCollector(): HostCollector {
   return {
     name: 'diskstats',
+    metadata: DISKSTATS_METADATA,
     async collect(round) {
       const text = round.readProc('diskstats');
       const devices: string[][] = [];

@@ -1,11 +1,22 @@
 import { statfs } from 'node:fs/promises';
-import { series, type HostCollector, type HostRound } from './collector.js';
+import { metadataTable, series, type HostCollector, type HostRound } from './collector.js';
 
 /** node_exporter 1.5's default `--collector.filesystem.mount-points-exclude` (upstream, not Debian's). */
 export const DEFAULT_MOUNT_POINTS_EXCLUDE = /^\/(dev|proc|run\/credentials\/.+|sys|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/;
 
 /** node_exporter 1.5's default `--collector.filesystem.fs-types-exclude`: pseudo and read-only image file systems. */
 export const DEFAULT_FS_TYPES_EXCLUDE = /^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$/;
+
+/** The filesystem collector's families (also written by the portable collectors). */
+export const FILESYSTEM_METADATA = metadataTable({
+  node_filesystem_avail_bytes: ['gauge', 'Filesystem space available to non-root users in bytes.'],
+  node_filesystem_device_error: ['gauge', 'Whether an error occurred while getting statistics for the given device.'],
+  node_filesystem_files: ['gauge', 'Filesystem total file nodes.'],
+  node_filesystem_files_free: ['gauge', 'Filesystem total free file nodes.'],
+  node_filesystem_free_bytes: ['gauge', 'Filesystem free space in bytes.'],
+  node_filesystem_readonly: ['gauge', 'Filesystem read-only status.'],
+  node_filesystem_size_bytes: ['gauge', 'Filesystem size in bytes.'],
+});
 
 // node_exporter's `--collector.filesystem.mount-timeout` default: how long a statfs may take
 // before its mount point counts as stuck (a dead NFS server blocks statfs indefinitely).
@@ -67,6 +78,7 @@ export function createFilesystemCollector(options: FilesystemOptions = {}): Host
 
   return {
     name: 'filesystem',
+    metadata: FILESYSTEM_METADATA,
     async collect(round) {
       const mounts = readMounts(round);
       // One deadline for the round: the calls start together, so it is each call's timeout.

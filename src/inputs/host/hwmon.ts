@@ -1,6 +1,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { listDir, series, type HostCollector, type HostRound } from './collector.js';
+import { metricMetadata, type MetricMetadata, type MetricType } from '../../model/metadata.js';
+import { listDir, metadataTable, series, type HostCollector, type HostRound } from './collector.js';
 
 // Sensor file types node_exporter 1.5 reads; anything else in a chip directory is ignored.
 const SENSOR_TYPES = new Set(['vrm', 'beep_enable', 'update_interval', 'in', 'cpu', 'fan', 'pwm', 'temp', 'curr', 'power', 'energy', 'humidity', 'intrusion']);
@@ -12,6 +13,16 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 /** Sensor (`temp1`) → property (`input`, `crit`, `label`, '' for a bare `pwm1`) → raw value. */
 type SensorData = Map<string, Map<string, string>>;
 
+// The families whose name does not depend on the sensor files found, with node_exporter's help
+// (which has no final full stops in this collector).
+const FIXED_METADATA = metadataTable({
+  node_hwmon_chip_names: ['gauge', 'Annotation metric for human-readable chip names'],
+  node_hwmon_sensor_label: ['gauge', 'Label for given chip and sensor'],
+  node_hwmon_beep_enabled: ['gauge', 'Hardware beep enabled'],
+  node_hwmon_voltage_regulator_version: ['gauge', 'Hardware voltage regulator'],
+  node_hwmon_update_interval_seconds: ['gauge', 'Hardware monitor update interval'],
+});
+
 /**
  * node_exporter 1.5's `hwmon` collector: for every chip in /sys/class/hwmon, its sensor files as
  * `node_hwmon_<type>_<property>_<unit>{chip,sensor}` with node_exporter's unit conversions (on a
@@ -22,8 +33,11 @@ type SensorData = Map<string, Map<string, string>>;
  * (most VMs) means no metrics, not an error.
  */
 export function createHwmonCollector(): HostCollector {
+  // Sensor families as met, with the metadata `unitOf` gave them: bounded by the hardware's sensors.
+  const sensorFamilies = new Map<string, MetricMetadata>();
   return {
     name: 'hwmon',
+    metadata: (family) => FIXED_METADATA(family) ?? sensorFamilies.get(family),
     async collect(round) {
       const base = `${round.sysPath}/class/hwmon`;
       const chips: string[] = [];
@@ -32,14 +46,14 @@ export function createHwmonCollector(): HostCollector {
         const info = await stat(`${base}/${entry}`).catch(() => undefined);
         if (info?.isDirectory()) chips.push(`${base}/${entry}`);
       }
-      const results = await Promise.allSettled(chips.map((dir) => collectChip(round, dir)));
+      const results = await Promise.allSettled(chips.map((dir) => collectChip(round, dir, sensorFamilies)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
     },
   };
 }
 
-async function collectChip(round: HostRound, dir: string): Promise<void> {
+async function collectChip(round: HostRound, dir: string, sensorFamilies: Map<string, MetricMetadata>): Promise<void> {
   const chip = await chipName(dir);
   const data: SensorData = new Map();
   await readSensors(dir, data);
@@ -76,27 +90,39 @@ async function collectChip(round: HostRound, dir: string): Promise<void> {
       } else if (element !== '') {
         name += `_${cleanName(element)}`;
       }
-      const [suffix, factor] = unitOf(type, element);
-      add(name + suffix, value * factor);
+      const unit = unitOf(type, element);
+      const family = name + unit.suffix;
+      if (!sensorFamilies.has(family)) sensorFamilies.set(family, metricMetadata(unit.type, unit.help));
+      add(family, value * unit.factor);
     }
   }
 }
 
-/** node_exporter's name suffix and factor to base units for one sensor element. */
-function unitOf(type: string, element: string): [string, number] {
+/** How node_exporter exports one sensor element: name suffix, factor to base units, type and help. */
+interface SensorUnit {
+  suffix: string;
+  factor: number;
+  type: MetricType;
+  help: string;
+}
+
+/** node_exporter's `SensorUnit` of one sensor element (help texts as its hwmon collector words them). */
+function unitOf(type: string, element: string): SensorUnit {
+  const unit = (suffix: string, factor: number, help: string, metricType: MetricType = 'gauge'): SensorUnit => ({ suffix, factor, type: metricType, help });
   // Status flags carry no unit.
-  if (element === 'fault' || element === 'alarm') return ['', 1];
-  if (element === 'beep') return ['_enabled', 1];
-  if (type === 'in' || type === 'cpu') return ['_volts', 0.001];
-  if (type === 'temp' && element !== 'type') return ['_celsius', 0.001];
-  if (type === 'curr') return ['_amps', 0.001];
-  if (type === 'energy') return ['_joule_total', 1e-6];
-  if (type === 'power' && element === 'accuracy') return ['', 1e-6];
-  if (type === 'power' && (element === 'average_interval' || element === 'average_interval_min' || element === 'average_interval_max')) return ['_seconds', 0.001];
-  if (type === 'power') return ['_watt', 1e-6];
-  if (type === 'humidity') return ['', 1e-6];
-  if (type === 'fan' && (element === 'input' || element === 'min' || element === 'max' || element === 'target')) return ['_rpm', 1];
-  return ['', 1];
+  if (element === 'fault' || element === 'alarm') return unit('', 1, `Hardware sensor ${element} status (${type})`);
+  if (element === 'beep') return unit('_enabled', 1, 'Hardware monitor sensor has beeping enabled');
+  if (type === 'in' || type === 'cpu') return unit('_volts', 0.001, `Hardware monitor for voltage (${element})`);
+  // A bare `temp1` is the reading, which node_exporter's help calls input.
+  if (type === 'temp' && element !== 'type') return unit('_celsius', 0.001, `Hardware monitor for temperature (${element || 'input'})`);
+  if (type === 'curr') return unit('_amps', 0.001, `Hardware monitor for current (${element})`);
+  if (type === 'energy') return unit('_joule_total', 1e-6, `Hardware monitor for joules used so far (${element})`, 'counter');
+  if (type === 'power' && element === 'accuracy') return unit('', 1e-6, 'Hardware monitor power meter accuracy, as a ratio');
+  if (type === 'power' && (element === 'average_interval' || element === 'average_interval_min' || element === 'average_interval_max')) return unit('_seconds', 0.001, `Hardware monitor power usage update interval (${element})`);
+  if (type === 'power') return unit('_watt', 1e-6, `Hardware monitor for power usage in watts (${element})`);
+  if (type === 'humidity') return unit('', 1e-6, `Hardware monitor for humidity, as a ratio (multiply with 100.0 to get the humidity as a percentage) (${element})`);
+  if (type === 'fan' && (element === 'input' || element === 'min' || element === 'max' || element === 'target')) return unit('_rpm', 1, `Hardware monitor for fan revolutions per minute (${element})`);
+  return unit('', 1, `Hardware monitor ${type} element ${element}`);
 }
 
 /** Adds the sensor files of `dir` to `data`; unreadable files (directories, EAGAIN) are skipped. */

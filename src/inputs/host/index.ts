@@ -1,5 +1,6 @@
+import type { MetricMetadata } from '../../model/metadata.js';
 import type { PollingInput } from '../input.js';
-import { createHostRound, KernelFiles, type HostCollector, type HostPaths } from './collector.js';
+import { createHostRound, KernelFiles, type FamilyMetadata, type HostCollector, type HostPaths } from './collector.js';
 import { createCpuCollector } from './cpu.js';
 import { createDiskstatsCollector } from './diskstats.js';
 import { createFilesystemCollector } from './filesystem.js';
@@ -32,7 +33,8 @@ export interface HostInputOptions {
  * collector that fails does not stop the others: what they produce is appended, and the round
  * then throws one error naming each failed collector and why, so the input shows down with the
  * reason. The input keeps a little state between rounds (open /proc and /sys descriptors, the cpu
- * counters' high-water marks, outstanding statfs calls), never series refs.
+ * counters' high-water marks, outstanding statfs calls, each family's metadata once looked up),
+ * never series refs. Each family written in a round gets node_exporter's type and help.
  */
 export function createHostInput(options: HostInputOptions = {}): PollingInput {
   const paths: HostPaths = {
@@ -42,10 +44,11 @@ export function createHostInput(options: HostInputOptions = {}): PollingInput {
   };
   const collectors: HostCollector[] = process.platform === 'linux' ? createLinuxCollectors() : createPortableCollectors();
   const files = new KernelFiles();
+  const metadataOf = combinedMetadata(collectors);
   return {
     name: 'host',
     async collect(appender, nowMs) {
-      const round = createHostRound(paths, files, appender, nowMs);
+      const round = createHostRound(paths, files, appender, nowMs, metadataOf);
       const results = await Promise.allSettled(collectors.map((c) => c.collect(round)));
       const failures: string[] = [];
       const errors: unknown[] = [];
@@ -56,6 +59,21 @@ export function createHostInput(options: HostInputOptions = {}): PollingInput {
       });
       if (failures.length > 0) throw new AggregateError(errors, `host collectors failed: ${failures.join('; ')}`);
     },
+  };
+}
+
+/**
+ * The metadata of whichever collector knows a family, remembered per family: families are fixed
+ * by the hardware, so after the first round a lookup is one Map hit.
+ */
+function combinedMetadata(collectors: readonly HostCollector[]): FamilyMetadata {
+  const known = new Map<string, MetricMetadata>();
+  return (family) => {
+    let metadata = known.get(family);
+    if (metadata !== undefined) return metadata;
+    for (const c of collectors) if ((metadata = c.metadata(family)) !== undefined) break;
+    if (metadata !== undefined) known.set(family, metadata);
+    return metadata;
   };
 }
 

@@ -1,4 +1,14 @@
-import { series, type HostCollector } from './collector.js';
+import { metricMetadata } from '../../model/metadata.js';
+import { series, type FamilyMetadata, type HostCollector } from './collector.js';
+
+const PREFIX = 'node_memory_';
+
+/**
+ * The meminfo collector's families (also written by the portable collectors): one gauge per
+ * /proc/meminfo field, whose help names the field as the metric does (`MemTotal_bytes`).
+ */
+export const MEMINFO_METADATA: FamilyMetadata = (family) =>
+  family.startsWith(PREFIX) && family.length > PREFIX.length ? metricMetadata('gauge', `Memory information field ${family.slice(PREFIX.length)}.`) : undefined;
 
 /**
  * node_exporter's `meminfo` collector: one gauge per /proc/meminfo line, named as node_exporter
@@ -9,6 +19,7 @@ import { series, type HostCollector } from './collector.js';
 export function createMeminfoCollector(): HostCollector {
   return {
     name: 'meminfo',
+    metadata: MEMINFO_METADATA,
     async collect(round) {
       const text = round.readProc('meminfo');
       for (const line of text.split('\n')) {
@@ -25,8 +36,8 @@ export function createMeminfoCollector(): HostCollector {
         const name = line.slice(0, colon);
         const key = name.includes('(') ? name.replace(/\((.*)\)/, '_$1') : name;
         // The only unit the kernel prints is kB (KiB, in fact), as node_exporter presumes.
-        if (space < 0) round.add(series(`node_memory_${key}`), value);
-        else round.add(series(`node_memory_${key}_bytes`), value * 1024);
+        if (space < 0) round.add(series(`${PREFIX}${key}`), value);
+        else round.add(series(`${PREFIX}${key}_bytes`), value * 1024);
       }
     },
   };

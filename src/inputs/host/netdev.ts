@@ -1,13 +1,20 @@
-import { series, type HostCollector } from './collector.js';
+import { metricMetadata } from '../../model/metadata.js';
+import { series, type FamilyMetadata, type HostCollector } from './collector.js';
 
 // /proc/net/dev's 16 columns with node_exporter's names (its legacy names, which it keeps by
 // default also when reading netlink): node_network_<name>_total{device}.
-const COLUMNS = [
+const STATISTICS = [
   'receive_bytes', 'receive_packets', 'receive_errs', 'receive_drop',
   'receive_fifo', 'receive_frame', 'receive_compressed', 'receive_multicast',
   'transmit_bytes', 'transmit_packets', 'transmit_errs', 'transmit_drop',
   'transmit_fifo', 'transmit_colls', 'transmit_carrier', 'transmit_compressed',
-].map((c) => `node_network_${c}_total`);
+];
+const COLUMNS = STATISTICS.map((c) => `node_network_${c}_total`);
+// Counters whose help names the statistic, as node_exporter's does.
+const BY_NAME = new Map(STATISTICS.map((c, i) => [COLUMNS[i]!, metricMetadata('counter', `Network device statistic ${c}.`)]));
+
+/** The netdev collector's families (also written by the portable collectors). */
+export const NETDEV_METADATA: FamilyMetadata = (family) => BY_NAME.get(family);
 
 /**
  * node_exporter's `netdev` collector: `node_network_{receive,transmit}_*_total{device}` for every
@@ -19,6 +26,7 @@ const COLUMNS = [
 export function createNetdevCollector(): HostCollector {
   return {
     name: 'netdev',
+    metadata: NETDEV_METADATA,
     async collect(round) {
       const text = round.readProc('net/dev');
       const lines = text.split('\n');

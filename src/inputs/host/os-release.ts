@@ -1,11 +1,16 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { series, type HostCollector } from './collector.js';
+import { metadataTable, series, type HostCollector } from './collector.js';
 
 // Where os-release(5) may be, in node_exporter's order (under the rootfs path).
 const FILES = ['etc/os-release', 'usr/lib/os-release'];
 // node_exporter exports the leading "major.minor" of VERSION_ID as node_os_version.
 const MAJOR_MINOR = /^[0-9]+\.?[0-9]*/;
+
+const OS_METADATA = metadataTable({
+  node_os_info: ['gauge', "A metric with a constant '1' value labeled by build_id, id, id_like, image_id, image_version, name, pretty_name, variant, variant_id, version, version_codename, version_id."],
+  node_os_version: ['gauge', 'Metric containing the major.minor part of the OS version.'],
+});
 
 /**
  * node_exporter 1.5's `os` collector: `node_os_info{build_id,id,id_like,image_id,image_version,
@@ -19,6 +24,7 @@ export function createOsReleaseCollector(): HostCollector {
   let cached: { path: string; mtimeMs: number; env: Map<string, string> } | undefined;
   return {
     name: 'os',
+    metadata: OS_METADATA,
     async collect(round) {
       for (const file of FILES) {
         const path = join(round.rootfsPath, file);

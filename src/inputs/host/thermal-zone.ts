@@ -1,4 +1,11 @@
-import { listDir, readTrimmed, series, type HostCollector } from './collector.js';
+import { listDir, metadataTable, readTrimmed, series, type HostCollector } from './collector.js';
+
+// node_exporter's help texts, without a final full stop as there.
+const THERMAL_METADATA = metadataTable({
+  node_thermal_zone_temp: ['gauge', 'Zone temperature in Celsius'],
+  node_cooling_device_cur_state: ['gauge', 'Current throttle state of the cooling device'],
+  node_cooling_device_max_state: ['gauge', 'Maximum throttle state of the cooling device'],
+});
 
 /**
  * node_exporter's `thermal_zone` collector: `node_thermal_zone_temp{zone,type}` in °C (the
@@ -11,6 +18,7 @@ import { listDir, readTrimmed, series, type HostCollector } from './collector.js
 export function createThermalZoneCollector(): HostCollector {
   return {
     name: 'thermal_zone',
+    metadata: THERMAL_METADATA,
     async collect(round) {
       const base = `${round.sysPath}/class/thermal`;
       const entries = await listDir(base);

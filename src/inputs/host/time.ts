@@ -1,8 +1,16 @@
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { series, type HostCollector } from './collector.js';
+import { metadataTable, series, type HostCollector } from './collector.js';
 
 const CLOCKSOURCE_DIR = 'devices/system/clocksource';
+
+/** The time collector's families (also written by the portable collectors). */
+export const TIME_METADATA = metadataTable({
+  node_time_seconds: ['gauge', 'System time in seconds since epoch (1970).'],
+  node_time_zone_offset_seconds: ['gauge', 'System time zone offset in seconds.'],
+  node_time_clocksource_available_info: ['gauge', "Available clocksources read from '/sys/devices/system/clocksource'."],
+  node_time_clocksource_current_info: ['gauge', "Current clocksource read from '/sys/devices/system/clocksource'."],
+});
 
 /** The abbreviations of the local time zone (`CET`/`CEST`), as Go's time.Now().Zone() names it. */
 interface ZoneNames {
@@ -21,6 +29,7 @@ export function createTimeCollector(): HostCollector {
   let zone: Promise<ZoneNames | undefined> | undefined;
   return {
     name: 'time',
+    metadata: TIME_METADATA,
     async collect(round) {
       round.add(series('node_time_seconds'), round.nowMs / 1000);
       // The zone file is read once: a changed /etc/localtime needs a restart, as it does for

@@ -1,5 +1,10 @@
 import { hostname, machine, release, type, version } from 'node:os';
-import { series, type HostCollector } from './collector.js';
+import { metadataTable, series, type HostCollector } from './collector.js';
+
+/** The uname collector's family (also written by the portable collectors). */
+export const UNAME_METADATA = metadataTable({
+  node_uname_info: ['gauge', 'Labeled system information as provided by the uname system call.'],
+});
 
 /**
  * node_exporter's `uname` collector: `node_uname_info{sysname,release,version,machine,nodename,
@@ -10,6 +15,7 @@ import { series, type HostCollector } from './collector.js';
 export function createUnameCollector(): HostCollector {
   return {
     name: 'uname',
+    metadata: UNAME_METADATA,
     async collect(round) {
       const domainname = round.readProc('sys/kernel/domainname').replace(/\n$/, '');
       round.add(series('node_uname_info', 'domainname', domainname, 'machine', machine(), 'nodename', hostname(), 'release', release(), 'sysname', type(), 'version', version()), 1);

@@ -5,10 +5,15 @@
  * Per sample the only allocation is the series key string (the registry's map needs one): the
  * label set is a per-message scratch array whose `__name__` value is overwritten for each sample,
  * and a fresh copy is made only if the appender asks for labels of a series it does not know.
+ *
+ * Every family MQTT writes is a gauge without help (a payload says nothing more about its
+ * numbers). That is stated to the WAL once per family, then again only after the WAL collected
+ * series (its series generation changed), as it may have forgotten the family then.
  */
 import type { TopicTemplate } from '../../config/templates.js';
 import type { Clock } from '../../lib/clock.js';
 import { labelsKey, normalizeLabels, type Label, type Labels } from '../../model/labels.js';
+import { metricMetadata } from '../../model/metadata.js';
 import type { WalAppender } from '../../wal/wal.js';
 import { parsePayload, PayloadSamples, type Rejection } from './payload.js';
 import { matchTopic } from './topic-match.js';
@@ -20,6 +25,8 @@ export interface IngesterOptions {
   maxPayloadBytes: number;
   clock: Clock;
 }
+
+const MQTT_METADATA = metricMetadata('gauge', '');
 
 /** Maps messages to samples; holds reusable buffers, so one ingester serves one input (not re-entrant). */
 export interface MqttIngester {
@@ -40,6 +47,9 @@ export function createMqttIngester(options: IngesterOptions): MqttIngester {
   let scratch: Label[] = [];
   const nameLabel = { name: '__name__', value: '' };
   const copyLabels = (): Labels => scratch.map((l) => ({ name: l.name, value: l.value }));
+  // Families whose metadata the WAL has been given since `generation`.
+  const stated = new Set<string>();
+  let generation = appender.seriesGeneration();
 
   return {
     ingest(topic, payload) {
@@ -55,13 +65,22 @@ export function createMqttIngester(options: IngesterOptions): MqttIngester {
 
       scratch = withName(captured);
       const timestampMs = samples.timestampMs ?? clock.now();
+      if (appender.seriesGeneration() !== generation) {
+        generation = appender.seriesGeneration();
+        stated.clear();
+      }
       let appended = 0;
       for (let i = 0; i < samples.count; i++) {
-        nameLabel.value = samples.names[i]!;
+        const name = samples.names[i]!;
+        nameLabel.value = name;
         const ref = appender.seriesRefByKey(labelsKey(scratch), copyLabels);
         if (ref === 0) continue;
         appender.append(ref, timestampMs, samples.values[i]!);
         appended++;
+        if (!stated.has(name)) {
+          stated.add(name);
+          appender.setMetadata(name, MQTT_METADATA);
+        }
       }
       return appended;
     },

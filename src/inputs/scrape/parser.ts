@@ -4,8 +4,9 @@
  * sample. What it accepts follows Prometheus's own scrape parser (`model/textparse/promparse.go`):
  *
  *   - `# HELP name text` and `# TYPE name counter|gauge|histogram|summary|untyped`; any other line
- *     starting with `#` is a comment. HELP text is skipped unread (its `\\` and `\n` escapes need
- *     no decoding when the text is not kept).
+ *     starting with `#` is a comment. Given a `PageMetadata`, the parser hands it these lines (and
+ *     OpenMetrics' `# UNIT name unit`, a comment to this grammar that never fails a page) as byte
+ *     offsets; the text after the one blank that follows the name is the help, as in Prometheus.
  *   - A sample is `name[{labels}] value [timestamp]`, blanks (space, tab) allowed between tokens,
  *     a trailing comma allowed in the label set, CRLF line ends tolerated.
  *   - Label values unescape `\\`, `\"` and `\n`; another backslash pair is kept as written, as
@@ -27,7 +28,9 @@
 import { isUtf8 } from 'node:buffer';
 import { formatLabels, parseLabelsKey } from '../../model/labels.js';
 import { decodeExposition, encodeText, quote } from './decode.js';
+import type { MetricType } from '../../model/metadata.js';
 import { NumberScanner } from './number-scanner.js';
+import type { PageMetadata } from './page-metadata.js';
 import { SeriesKeyWriter } from './series-key.js';
 import { SeriesCache, type CachedSeries } from './series-cache.js';
 
@@ -47,8 +50,10 @@ const TAB = 9, NEWLINE = 10, CR = 13, SPACE = 32, QUOTE = 34, HASH = 35, COMMA =
 
 const HELP_BYTES = Buffer.from('HELP');
 const TYPE_BYTES = Buffer.from('TYPE');
+const UNIT_BYTES = Buffer.from('UNIT');
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-const METRIC_TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
+// The 0.0.4 type words and the metadata type each means.
+const METRIC_TYPES = new Map<string, MetricType>([['counter', 'counter'], ['gauge', 'gauge'], ['histogram', 'histogram'], ['summary', 'summary'], ['untyped', 'unknown']]);
 
 // Classes of a byte in names, looked up in one table instead of a chain of range checks per byte.
 const LABEL_START = 1, LABEL_CHAR = 2, METRIC_START = 4, METRIC_CHAR = 8;
@@ -70,9 +75,10 @@ const isMetricChar = (c: number): boolean => (BYTE_CLASSES[c]! & METRIC_CHAR) !=
  * the first line that is not. A string (tests, tools) is parsed as its UTF-8 bytes. Never throws
  * (unless `onSample` does) and runs in time linear in the body (n log n in the labels of a line). More than `maxSamples` samples fail the body, as
  * Prometheus's `sample_limit` fails a scrape. `cache` carries a target's series from scrape to
- * scrape; without one every series is parsed from scratch.
+ * scrape; without one every series is parsed from scratch. `metadata`, when given, receives the
+ * page's metadata lines and is finished with the parse (a failed page leaves it unchanged).
  */
-export function parseExposition(body: string | Uint8Array, onSample: SampleHandler, maxSamples = Infinity, cache = new SeriesCache()): ParseResult {
+export function parseExposition(body: string | Uint8Array, onSample: SampleHandler, maxSamples = Infinity, cache = new SeriesCache(), metadata?: PageMetadata): ParseResult {
   let bytes: Buffer;
   let start = 0;
   if (typeof body === 'string') {
@@ -84,19 +90,21 @@ export function parseExposition(body: string | Uint8Array, onSample: SampleHandl
       const decoded = decodeExposition(bytes);
       if (!decoded.ok) {
         cache.finish(false);
+        metadata?.finish(false);
         return decoded;
       }
     }
     // A leading byte order mark is not text, as TextDecoder would drop it too.
     if (bytes.subarray(0, UTF8_BOM.length).equals(UTF8_BOM)) start = UTF8_BOM.length;
   }
-  const result = parseBody(bytes, start, onSample, maxSamples, cache);
+  const result = parseBody(bytes, start, onSample, maxSamples, cache, metadata);
   cache.finish(result.ok);
+  metadata?.finish(result.ok);
   return result;
 }
 
-function parseBody(bytes: Buffer, from: number, onSample: SampleHandler, maxSamples: number, cache: SeriesCache): ParseResult {
-  const scanner = new LineScanner(bytes, cache);
+function parseBody(bytes: Buffer, from: number, onSample: SampleHandler, maxSamples: number, cache: SeriesCache, metadata: PageMetadata | undefined): ParseResult {
+  const scanner = new LineScanner(bytes, cache, metadata);
   let samples = 0;
   let line = 0;
   for (let start = from; start <= bytes.length; ) {
@@ -125,7 +133,7 @@ class LineScanner {
   readonly numbers: NumberScanner;
   private readonly keyWriter: SeriesKeyWriter;
 
-  constructor(private readonly bytes: Buffer, private readonly cache: SeriesCache) {
+  constructor(private readonly bytes: Buffer, private readonly cache: SeriesCache, private readonly metadata: PageMetadata | undefined) {
     this.numbers = new NumberScanner(bytes);
     this.keyWriter = new SeriesKeyWriter(bytes);
   }
@@ -146,18 +154,37 @@ class LineScanner {
   private comment(start: number, end: number): string | null {
     const p = this.skipBlanks(start, end);
     // `#HELP` without a blank, `# help` and anything else is a plain comment.
-    const kind = p === start || p + 4 > end ? null : this.startsWith(HELP_BYTES, p) ? 'HELP' : this.startsWith(TYPE_BYTES, p) ? 'TYPE' : null;
+    const kind = p === start || p + 4 > end ? null : this.startsWith(HELP_BYTES, p) ? 'HELP' : this.startsWith(TYPE_BYTES, p) ? 'TYPE' : this.metadata !== undefined && this.startsWith(UNIT_BYTES, p) ? 'UNIT' : null;
     if (kind === null || (p + 4 < end && !isBlank(this.bytes[p + 4]!))) return null;
     const nameStart = this.skipBlanks(p + 4, end);
+    // The same line as last scrape, at the same place: checked then, nothing to do now.
+    if (this.metadata?.repeats(kind, this.bytes, nameStart, end)) return null;
     const nameEnd = this.scanMetricName(nameStart, end);
+    const badName = nameEnd === nameStart || (nameEnd < end && !isBlank(this.bytes[nameEnd]!));
+    if (kind === 'UNIT') {
+      // Not part of the 0.0.4 grammar: a UNIT line that does not parse stays a plain comment.
+      if (!badName) this.metadata!.unit(this.bytes, nameStart, nameEnd, end, this.text(this.skipBlanks(nameEnd, end), this.trimEnd(nameEnd, end)));
+      return null;
+    }
     if (nameEnd === nameStart) return `expected a metric name after ${kind}`;
-    if (nameEnd < end && !isBlank(this.bytes[nameEnd]!)) return `invalid metric name in ${kind}: ${quote(this.text(nameStart, end))}`;
-    if (kind === 'HELP') return null;
+    if (badName) return `invalid metric name in ${kind}: ${quote(this.text(nameStart, end))}`;
+    if (kind === 'HELP') {
+      this.metadata?.help(this.bytes, nameStart, nameEnd, Math.min(nameEnd + 1, end), end);
+      return null;
+    }
     const typeStart = this.skipBlanks(nameEnd, end);
-    let typeEnd = end;
-    while (typeEnd > typeStart && isBlank(this.bytes[typeEnd - 1]!)) typeEnd--;
-    const type = this.text(typeStart, typeEnd);
-    return METRIC_TYPES.has(type) ? null : `invalid metric type ${quote(type)}; expected counter, gauge, histogram, summary or untyped`;
+    const type = this.text(typeStart, this.trimEnd(typeStart, end));
+    const metricType = METRIC_TYPES.get(type);
+    if (metricType === undefined) return `invalid metric type ${quote(type)}; expected counter, gauge, histogram, summary or untyped`;
+    this.metadata?.type(this.bytes, nameStart, nameEnd, end, metricType);
+    return null;
+  }
+
+  /** `end` moved back over trailing blanks, not before `start`. */
+  private trimEnd(start: number, end: number): number {
+    let p = end;
+    while (p > start && isBlank(this.bytes[p - 1]!)) p--;
+    return p;
   }
 
   private startsWith(word: Buffer, p: number): boolean {

@@ -5,15 +5,21 @@
  * round's timestamp, as Prometheus does. A failed round (connection, status, timeout, size,
  * malformed page) writes `up 0`, ends the previous round's series with staleness markers, and then
  * throws, so the poller shows the input down with the reason.
+ *
+ * Metadata: each good round states every family of the page that has a TYPE, HELP or UNIT line
+ * (kept in a `PageMetadata`, so an unchanged page costs no decoding), and each round states the
+ * round's own series as Prometheus describes them. The WAL writes only what changed.
  */
 import type { ScrapeTarget } from '../../config/parse.js';
 import { redactUrls } from '../../config/redact.js';
 import { createThrottle, throttledWarn, type Logger } from '../../lib/log.js';
 import { readVersion } from '../../lib/version.js';
 import { labelsKey, normalizeLabels } from '../../model/labels.js';
+import { metricMetadata, type MetricMetadata } from '../../model/metadata.js';
 import type { WalAppender } from '../../wal/wal.js';
 import type { PollingInput } from '../input.js';
 import { fetchBody } from './fetch-body.js';
+import { PageMetadata } from './page-metadata.js';
 import { parseExposition } from './parser.js';
 import { SeriesCache } from './series-cache.js';
 import { ScrapeBuffer, TargetSeries } from './target-series.js';
@@ -36,6 +42,14 @@ export const DEFAULT_MAX_SAMPLES = 200_000;
 const ACCEPT = 'text/plain;version=0.0.4;q=0.9,*/*;q=0.1';
 // A broken exporter logs at most once a minute per target (ARCHITECTURE.md: repeats throttled).
 const LOG_INTERVAL_MS = 60_000;
+
+/** The round's own series as Prometheus's scrape loop describes them (scrape/scrape.go, `reportSample`). */
+export const SCRAPE_REPORT_METADATA: Readonly<Record<string, MetricMetadata>> = {
+  up: metricMetadata('gauge', 'Health of the scrape target. 1 means the target is healthy, 0 if the scrape failed.', 'targets'),
+  scrape_duration_seconds: metricMetadata('gauge', 'Duration of the last scrape in seconds.', 'seconds'),
+  scrape_samples_scraped: metricMetadata('gauge', 'Number of samples last scraped.', 'samples'),
+  scrape_series_added: metricMetadata('gauge', 'Number of series in the last scrape.', 'series'),
+};
 
 /** Options of one scrape input. */
 export interface ScrapeOptions {
@@ -81,6 +95,7 @@ export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions):
   const series = new TargetSeries(target.job, target.instance, new Set(Object.values(report)));
   const buffer = new ScrapeBuffer();
   const seriesCache = new SeriesCache();
+  const pageMetadata = new PageMetadata();
 
   /** Fetches and parses into `buffer`; returns the reason the round failed, or null. */
   async function scrape(): Promise<string | null> {
@@ -91,7 +106,7 @@ export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions):
     } catch (error) {
       return `scrape of ${shownUrl} failed: ${error instanceof Error ? error.message : String(error)}`;
     }
-    const parsed = parseExposition(body, buffer.push, maxSamples, seriesCache);
+    const parsed = parseExposition(body, buffer.push, maxSamples, seriesCache, pageMetadata);
     if (parsed.ok) return null;
     throttledWarn(log, throttle, 'malformed', { url: shownUrl, line: parsed.line, problem: parsed.problem }, 'target exposed a malformed metrics page; scrape discarded');
     return `scrape of ${shownUrl} failed: malformed metrics page at line ${parsed.line}: ${parsed.problem}`;
@@ -104,8 +119,13 @@ export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions):
       const failure = await scrape();
       const durationSeconds = (performance.now() - started) / 1000;
       let added = 0;
-      if (failure === null) added = series.appendScrape(appender, buffer, nowMs);
-      else series.markAllStale(appender, nowMs);
+      if (failure === null) {
+        added = series.appendScrape(appender, buffer, nowMs);
+        pageMetadata.forEach((family, metadata) => appender.setMetadata(family, metadata));
+      } else {
+        series.markAllStale(appender, nowMs);
+      }
+      for (const [family, metadata] of Object.entries(SCRAPE_REPORT_METADATA)) appender.setMetadata(family, metadata);
       series.append(appender, report.up, nowMs, failure === null ? 1 : 0);
       series.append(appender, report.duration, nowMs, durationSeconds);
       series.append(appender, report.samples, nowMs, failure === null ? buffer.count : 0);

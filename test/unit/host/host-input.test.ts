@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { createHostInput } from '../../../src/inputs/host/index.js';
 import { createPortableCollectors } from '../../../src/inputs/host/portable.js';
 import { createHostRound, KernelFiles } from '../../../src/inputs/host/collector.js';
-import { fixturePaths, recordingAppender, writeTree } from '../../helpers/host-fixture.js';
+import { fixturePaths, namesWithoutMetadata, recordingAppender, writeTree } from '../../helpers/host-fixture.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 /** A minimal but complete /proc, /sys and rootfs for every Linux collector. */
@@ -38,6 +38,23 @@ describe('host input', () => {
       assert.ok(names.has(name), name);
     }
     assert.ok(appender.samples.every((s) => s.timestampMs === 1_700_000_000_000));
+  });
+
+  it('gives every family it writes node_exporter\'s type and help, once per round', { skip: !platformIsLinux }, async (t) => {
+    const dir = tempDir();
+    t.after(dir.remove);
+    writeHost(dir.path);
+    const input = createHostInput(fixturePaths(dir.path));
+    const appender = recordingAppender();
+    let calls = 0;
+    const counting = { ...appender, setMetadata: (...args: Parameters<typeof appender.setMetadata>) => { calls++; appender.setMetadata(...args); } };
+    await input.collect(counting, 1_700_000_000_000);
+    assert.deepEqual(namesWithoutMetadata(appender.samples, appender.metadata), []);
+    assert.equal(calls, appender.metadata.size, 'one statement per family');
+    assert.deepEqual(appender.metadata.get('node_cpu_seconds_total'), { type: 'counter', help: 'Seconds the CPUs spent in each mode.', unit: '' });
+    assert.deepEqual(appender.metadata.get('node_memory_MemTotal_bytes'), { type: 'gauge', help: 'Memory information field MemTotal_bytes.', unit: '' });
+    assert.deepEqual(appender.metadata.get('node_network_receive_bytes_total'), { type: 'counter', help: 'Network device statistic receive_bytes.', unit: '' });
+    assert.deepEqual(appender.metadata.get('node_disk_io_now'), { type: 'gauge', help: 'The number of I/Os currently in progress.', unit: '' });
   });
 
   it('appends what the other collectors produce when some fail, then throws naming the failed ones', { skip: !platformIsLinux }, async (t) => {
@@ -82,13 +99,16 @@ describe('KernelFiles', () => {
 });
 
 describe('portable host collectors (off Linux)', () => {
-  it('produce the contract names from the os module and systeminformation', async () => {
+  it('produce the contract names from the os module and systeminformation, with their metadata', async () => {
     const appender = recordingAppender();
-    const round = createHostRound(fixturePaths('/nonexistent'), new KernelFiles(), appender, Date.now());
-    await Promise.all(createPortableCollectors().map((c) => c.collect(round)));
+    const collectors = createPortableCollectors();
+    const metadataOf = (family: string) => collectors.map((c) => c.metadata(family)).find((m) => m !== undefined);
+    const round = createHostRound(fixturePaths('/nonexistent'), new KernelFiles(), appender, Date.now(), metadataOf);
+    await Promise.all(collectors.map((c) => c.collect(round)));
     const names = new Set(appender.samples.map((s) => s.labels[0]!.value));
     for (const name of ['node_cpu_seconds_total', 'node_load1', 'node_memory_MemTotal_bytes', 'node_memory_SwapFree_bytes', 'node_filesystem_avail_bytes', 'node_network_receive_bytes_total', 'node_boot_time_seconds', 'node_time_seconds', 'node_uname_info']) {
       assert.ok(names.has(name), name);
     }
+    assert.deepEqual(namesWithoutMetadata(appender.samples, appender.metadata), []);
   });
 });

@@ -99,3 +99,25 @@ test('a payload time sets every sample of the message; otherwise the receipt tim
   ingest.ingest('zigbee2mqtt/a', Buffer.from('{"x":3}'));
   assert.deepEqual(appender.samples.map((s) => s.t), [1_700_000_000_000, 1_700_000_000_000, NOW]);
 });
+
+test('every family MQTT writes is a gauge without help, stated once until the WAL collects series', () => {
+  const appender = createRecordingAppender();
+  let generation = 0;
+  const ingest = ingester('zigbee2mqtt/{device}', { ...appender, seriesGeneration: () => generation });
+  ingest.ingest('zigbee2mqtt/porch', Buffer.from('{"temperature":19.2,"humidity":61}'));
+  ingest.ingest('zigbee2mqtt/attic', Buffer.from('{"temperature":25}'));
+  assert.deepEqual(Object.fromEntries(appender.metadata), {
+    temperature: { type: 'gauge', help: '', unit: '' },
+    humidity: { type: 'gauge', help: '', unit: '' },
+  });
+  assert.equal(appender.metadataCalls, 2, 'once per family, not per sample or message');
+  generation++;
+  ingest.ingest('zigbee2mqtt/porch', Buffer.from('{"temperature":19.3}'));
+  assert.equal(appender.metadataCalls, 3, 'stated again once the WAL may have forgotten it');
+});
+
+test('a family whose series the cardinality cap refuses gets no metadata', () => {
+  const appender = createRecordingAppender(1);
+  ingester('zigbee2mqtt/{device}', appender).ingest('zigbee2mqtt/porch', Buffer.from('{"a":1,"b":2}'));
+  assert.deepEqual([...appender.metadata.keys()], ['a']);
+});

@@ -8,6 +8,7 @@ import type { PollingInput } from '../../../src/inputs/input.js';
 import { silentLogger } from '../../../src/lib/log.js';
 import { readVersion } from '../../../src/lib/version.js';
 import { formatLabels, labelsKey, parseLabelsKey } from '../../../src/model/labels.js';
+import type { MetricMetadata } from '../../../src/model/metadata.js';
 import { isStaleNaN } from '../../../src/model/staleness.js';
 import type { WalAppender } from '../../../src/wal/wal.js';
 import { freePort } from '../../helpers/outpost-process.js';
@@ -29,13 +30,24 @@ interface Recorded {
   stale: boolean;
 }
 
-/** An appender that records every sample as `name{…}` (job and instance left out for brevity). */
-function recordingAppender(): WalAppender & { samples: Recorded[]; take(): Recorded[] } {
+/**
+ * An appender that records every sample as `name{…}` (job and instance left out for brevity), and
+ * every family's metadata with the number of times it was stated.
+ */
+function recordingAppender(): WalAppender & { samples: Recorded[]; take(): Recorded[]; metadata: Map<string, MetricMetadata>; metadataCalls: Map<string, number> } {
   const refs = new Map<string, number>();
   const keys = [''];
   const samples: Recorded[] = [];
+  const metadata = new Map<string, MetricMetadata>();
+  const metadataCalls = new Map<string, number>();
   const appender = {
     samples,
+    metadata,
+    metadataCalls,
+    setMetadata(family: string, m: MetricMetadata) {
+      metadata.set(family, m);
+      metadataCalls.set(family, (metadataCalls.get(family) ?? 0) + 1);
+    },
     take: () => samples.splice(0),
     seriesRef: (labels: Parameters<WalAppender['seriesRef']>[0]) => appender.seriesRefByKey(labelsKey(labels)),
     seriesRefByKey(key: string) {
@@ -295,5 +307,69 @@ describe('scrape input reading the body as bytes', () => {
     await input.collect(appender, T0);
     await input.collect(appender, T1);
     assert.deepEqual(targetSamples(appender.take()), [`a{room="Küche 🌡"} 21.5@${T0}`, `a{room="Küche 🌡"} 21.5@${T1}`]);
+  });
+});
+
+describe('scrape input metadata', () => {
+  // The head of a node_exporter page, as it serves it (a Go client summary included).
+  const PAGE = [
+    '# HELP go_gc_duration_seconds A summary of the pause duration of garbage collection cycles.',
+    '# TYPE go_gc_duration_seconds summary',
+    'go_gc_duration_seconds{quantile="0"} 2.1e-05',
+    'go_gc_duration_seconds{quantile="1"} 0.000123',
+    'go_gc_duration_seconds_sum 0.0042',
+    'go_gc_duration_seconds_count 17',
+    '# HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.',
+    '# TYPE node_cpu_seconds_total counter',
+    'node_cpu_seconds_total{cpu="0",mode="idle"} 6151.52',
+    'node_cpu_seconds_total{cpu="0",mode="user"} 210.04',
+    '# HELP node_exporter_build_info A metric with a constant \'1\' value labeled by version, revision, branch, goversion from which node_exporter was built, and the goos and goarch for the build.',
+    '# TYPE node_exporter_build_info gauge',
+    'node_exporter_build_info{version="1.5.0"} 1',
+    '# HELP node_textfile_note Escapes: a \\\\ backslash and a\\nline break.',
+    '# TYPE node_textfile_note untyped',
+    'node_textfile_note 0',
+    '',
+  ].join('\n');
+
+  it('states the TYPE and HELP of every family of the page and Prometheus\'s for its own series', async () => {
+    serve(PAGE);
+    const appender = recordingAppender();
+    await scrapeInput().collect(appender, T0);
+    assert.deepEqual(Object.fromEntries(appender.metadata), {
+      go_gc_duration_seconds: { type: 'summary', help: 'A summary of the pause duration of garbage collection cycles.', unit: '' },
+      node_cpu_seconds_total: { type: 'counter', help: 'Seconds the CPUs spent in each mode.', unit: '' },
+      node_exporter_build_info: { type: 'gauge', help: "A metric with a constant '1' value labeled by version, revision, branch, goversion from which node_exporter was built, and the goos and goarch for the build.", unit: '' },
+      node_textfile_note: { type: 'unknown', help: 'Escapes: a \\ backslash and a\nline break.', unit: '' },
+      up: { type: 'gauge', help: 'Health of the scrape target. 1 means the target is healthy, 0 if the scrape failed.', unit: 'targets' },
+      scrape_duration_seconds: { type: 'gauge', help: 'Duration of the last scrape in seconds.', unit: 'seconds' },
+      scrape_samples_scraped: { type: 'gauge', help: 'Number of samples last scraped.', unit: 'samples' },
+      scrape_series_added: { type: 'gauge', help: 'Number of series in the last scrape.', unit: 'series' },
+    });
+  });
+
+  it('states each family once per scrape, and the same object while the page keeps it', async () => {
+    serve(PAGE);
+    const input = scrapeInput();
+    const appender = recordingAppender();
+    await input.collect(appender, T0);
+    const first = new Map(appender.metadata);
+    await input.collect(appender, T1);
+    for (const [family, calls] of appender.metadataCalls) assert.equal(calls, 2, family);
+    for (const [family, m] of first) assert.equal(appender.metadata.get(family), m, family);
+  });
+
+  it('states only its own series when a scrape fails, keeping what the last good page said', async () => {
+    serve(PAGE);
+    const input = scrapeInput();
+    const appender = recordingAppender();
+    await input.collect(appender, T0);
+    serve('# HELP node_cpu_seconds_total Changed on a broken page.\nbroken{ 1\n');
+    await assert.rejects(async () => input.collect(appender, T1));
+    assert.equal(appender.metadataCalls.get('node_cpu_seconds_total'), 1);
+    assert.equal(appender.metadataCalls.get('up'), 2);
+    serve(PAGE);
+    await input.collect(appender, T2);
+    assert.equal(appender.metadata.get('node_cpu_seconds_total')?.help, 'Seconds the CPUs spent in each mode.');
   });
 });

@@ -34,6 +34,7 @@ function collectingAppender() {
     },
     afterCommit: (fn) => fn(),
     seriesGeneration: () => generation,
+    setMetadata() {},
   };
   return {
     appender,

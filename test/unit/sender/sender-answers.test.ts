@@ -71,6 +71,7 @@ function startTestSender(wal: Wal, transport: Transport, options: { shards?: num
       retried() {},
       rejected: (reason, n) => (counted.rejected[reason] = (counted.rejected[reason] ?? 0) + n),
       roundFailed: () => counted.roundFailures++,
+      metadataSent() {},
     },
     clock: systemClock,
     log: silentLogger,

@@ -44,7 +44,7 @@ function startTestSender(wal: ReturnType<typeof openTestWal>, transport: Transpo
     concurrency: createConcurrency({ minShards: shards, maxShards: shards }),
     queue: { capacity: 1000, maxShards: shards, maxSamplesPerSend: 1000, batchSendDeadlineMs: 0, minBackoffMs, maxBackoffMs },
     version: 'test',
-    counters: { sent() {}, failed() {}, retried() {}, rejected() {}, roundFailed() {} },
+    counters: { sent() {}, failed() {}, retried() {}, rejected() {}, roundFailed() {}, metadataSent() {} },
     clock: systemClock,
     log: silentLogger,
     pollIntervalMs: 50,

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createManualClock } from '../../../src/lib/clock.js';
 import type { Labels } from '../../../src/model/labels.js';
+import { metadataOfMetric, metricMetadata } from '../../../src/model/metadata.js';
 import { createWireSeriesCache, WireSeries } from '../../../src/sender/wire-series.js';
 import { decodeRemoteWrite } from '../../helpers/remote-write-schema.js';
 import { encodeRequest } from '../../../src/sender/remote-write.js';
@@ -62,5 +63,45 @@ describe('createWireSeriesCache', () => {
     assert.notEqual(after, before);
     assert.deepEqual(after!.labels, before!.labels);
     assert.deepEqual(asked, [2, 1, 2]);
+  });
+});
+
+describe('createWireSeriesCache with metadata', () => {
+  const histogram = metricMetadata('histogram', 'Latency.', 'seconds');
+
+  it('gives each series the metadata of its family, looked up once while it keeps being sent', () => {
+    const clock = createManualClock();
+    const table = new Map([['latency_seconds', histogram]]);
+    const lookups: string[] = [];
+    const metadataOf = (name: string) => metadataOfMetric(name, (f) => { lookups.push(f); return table.get(f); });
+    const labels = new Map<number, Labels>([[1, [{ name: '__name__', value: 'latency_seconds_bucket' }, { name: 'le', value: '1' }]], [2, up('a')]]);
+    const cache = createWireSeriesCache((ref) => labels.get(ref), [], clock, 1_000, metadataOf);
+    assert.equal(cache.get(1)!.metadata, histogram);
+    assert.equal(cache.get(2)!.metadata, undefined);
+    const asked = lookups.length;
+    for (let i = 0; i < 10; i++) cache.get(1);
+    assert.equal(lookups.length, asked);
+  });
+
+  it('picks up a family\'s changed metadata within two periods, keeping the series object otherwise', () => {
+    const clock = createManualClock();
+    const table = new Map([['up', metricMetadata('gauge', 'Old help.')]]);
+    const cache = createWireSeriesCache(() => up('a'), [{ name: 'site', value: 'farm7' }], clock, 1_000, (name) => table.get(name));
+    const first = cache.get(1)!;
+    // The cache reads the clock on a miss (ref 9, 8): that starts a new period.
+    clock.advance(1_000);
+    cache.get(9);
+    assert.equal(cache.get(1), first, 'unchanged metadata: the same series');
+    table.set('up', metricMetadata('gauge', 'New help.'));
+    clock.advance(1_000);
+    cache.get(8);
+    const second = cache.get(1)!;
+    assert.equal(second.metadata?.help, 'New help.');
+    assert.deepEqual(second.labels, first.labels, 'external labels stay merged');
+  });
+
+  it('sends no metadata without a lookup', () => {
+    const cache = createWireSeriesCache(() => up('a'), [], createManualClock());
+    assert.equal(cache.get(1)!.metadata, undefined);
   });
 });

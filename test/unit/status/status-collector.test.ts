@@ -23,7 +23,7 @@ function fakeEndpoint(url: string) {
   return e;
 }
 
-const noCounters: SenderCounters = { sent() {}, failed() {}, retried() {}, rejected() {}, roundFailed() {} };
+const noCounters: SenderCounters = { sent() {}, failed() {}, retried() {}, rejected() {}, roundFailed() {}, metadataSent() {} };
 
 function setup(urls: string[], overrides: Partial<StatusCollectorOptions> = {}) {
   const clock = createManualClock(T0);
@@ -124,6 +124,7 @@ describe('status collector', () => {
       sent: (n) => seen.push(`sent ${n}`), failed: (n) => seen.push(`failed ${n}`),
       retried: (n) => seen.push(`retried ${n}`), rejected: (r, n) => seen.push(`rejected ${r} ${n}`),
       roundFailed: () => seen.push('round failed'),
+      metadataSent: (n) => seen.push(`metadata ${n}`),
     };
     const { collector } = setup([A], { clock });
     const counters = collector.observeSender(A, inner);
