@@ -14,7 +14,7 @@ const WAL_FIELDS = [
   'oldestUndeliveredAgeSeconds', 'pendingSamples', 'recentDrops', 'retentionSeconds', 'samplesAppended', 'segments', 'series', 'timeUntilFullSeconds',
 ];
 const ENDPOINT_FIELDS = [
-  'backlogAgeSeconds', 'backlogSamples', 'bandwidthBytesPerSecond', 'catchUpEtaSeconds', 'lastError', 'lastSuccess', 'sendRateSamplesPerSecond',
+  'backlogAgeSeconds', 'backlogSamples', 'bandwidthBytesPerSecond', 'catchUpEtaSeconds', 'lastError', 'lastSuccess', 'learnedAgeLimitSeconds', 'protocol', 'sendRateSamplesPerSecond',
   'shards', 'state', 'stateReason', 'timeUntilBudgetFullSeconds', 'up', 'url',
 ];
 // Short deadlines so a state change shows within a second or two.
