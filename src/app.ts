@@ -31,7 +31,7 @@ const SELF_METRICS_INTERVAL_MS = 15_000;
 
 /**
  * Builds and starts the pipeline: WAL, group-commit timer, inputs, status server with its API and
- * page (fed by the status collector). Shutdown order (CONTRACT.md): stop inputs, final commit,
+ * page (fed by the status collector). Shutdown order (docs/reference.md): stop inputs, final commit,
  * senders get a deadline, close the database.
  */
 export async function startOutpost(config: Config, log: Logger): Promise<RunningOutpost> {

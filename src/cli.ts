@@ -4,6 +4,7 @@
  */
 import { describeUnknownVariable, findUnknownVariables, formatConfigErrors, loadConfig, redactConfig } from './config/env.js';
 import { readVersion } from './lib/version.js';
+import { renderVariableHelp } from './config/reference.js';
 
 const USAGE = `usage: outpost [command]
 
@@ -14,7 +15,7 @@ commands:
   --version      print the version
   --help         print this help
 
-Every setting is an OUTPOST_* environment variable.`;
+Every setting is an OUTPOST_* environment variable (docs/configuration.md says what each means):`;
 
 /**
  * Runs the command in `argv` (the arguments after the script) and returns its exit code, or null
@@ -36,7 +37,7 @@ export function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, out: (s:
     case '--help':
     case '-h':
     case 'help':
-      out(USAGE);
+      out(`${USAGE}\n\n${renderVariableHelp()}`);
       return 0;
     case 'check-config':
       return checkConfig(env, out, err);

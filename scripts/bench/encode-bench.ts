@@ -5,7 +5,7 @@
  * Usage: `npm run bench:encode -- [--runs N] [--max-samples N]`
  * (or `node dist-test/scripts/bench/encode-bench.js …` after `npm run build:test`).
  *
- * The load is the one the peers were measured on (../shared/bench, RESULTS-baseline.md: Prometheus
+ * The load is the one the peers were measured on (our side-by-side benchmark: Prometheus
  * agent 19.00 and vmagent 18.71 wire bytes per sample in steady state): 10 targets × 1,000 series
  * of node_exporter-like families with 2–3 exporter labels (node_cpu_seconds_total{cpu,mode},
  * node_filesystem_avail_bytes{device,fstype,mountpoint}, …) plus `instance` and `job`, values
@@ -65,7 +65,7 @@ interface Family {
 
 const MODES = ['idle', 'user', 'system', 'iowait', 'irq', 'softirq', 'steal', 'nice'];
 const NUMA = ['active', 'inactive', 'dirty', 'mapped', 'shmem', 'slab', 'kernel', 'anon'];
-/** The families of ../shared/bench/lib/exporter.js, same names and label shapes. */
+/** The families of the peers' benchmark exporter: node_exporter-like names and label shapes. */
 const FAMILIES: Family[] = [
   { name: 'node_cpu_seconds_total', labels: (i) => ({ cpu: String(i >> 3), mode: MODES[i & 7]! }), inc: 1 },
   { name: 'node_network_receive_bytes_total', labels: (i) => ({ device: `veth${((i * 2654435761) >>> 0).toString(16).slice(0, 7)}`, namespace: `ns${i % 16}` }), inc: 150_000 },

@@ -15,71 +15,10 @@ import { loadRelabelFile } from '../relabel/load.js';
 import type { RelabelRule } from '../relabel/rules.js';
 import { REDACTED, redactHeaderText, redactUrls } from './redact.js';
 import type { ConfigError, ConfigResult, ConfigShape, DeepReadonly, RemoteWriteAuth } from './types.js';
+import { VARIABLES, type VariableName } from './variables.js';
 
 export { redactConfig } from './redact.js';
 export type { Config, ConfigError, ConfigResult, RemoteWriteAuth } from './types.js';
-
-/**
- * Every variable outpost reads: its default as a user would write it ('' = unset) and a good
- * example for error messages. Defaults go through the same parsers as user values.
- */
-const VARIABLES = {
-  // Process
-  OUTPOST_HTTP_ADDRESS: { default: '127.0.0.1:9780', example: '0.0.0.0:9780' }, // loopback: the status API has no authentication
-  OUTPOST_LOG_LEVEL: { default: 'info', example: 'debug' },
-  OUTPOST_LOG_FORMAT: { default: 'json', example: 'pretty' },
-  OUTPOST_SHUTDOWN_TIMEOUT: { default: '10s', example: '30s' }, // Docker's stop grace period; data is safe in the WAL either way
-  // Storage
-  OUTPOST_DATA_DIR: { default: './data', example: '/var/lib/outpost' },
-  OUTPOST_WAL_SEGMENT_DURATION: { default: '15m', example: '30m' }, // 96 segments a day: space returns in small steps, per-segment cost stays negligible
-  OUTPOST_WAL_RETENTION: { default: '24h', example: '48h' }, // rides out a night-long uplink outage; Prometheus agent keeps only 2h
-  OUTPOST_WAL_MAX_BYTES: { default: '1GiB', example: '2GiB' }, // days of a busy gateway's samples, a small share of a 16 GB SD card
-  OUTPOST_WAL_COMMIT_INTERVAL: { default: '1s', example: '500ms' }, // a power cut loses at most 1s; one fsync a second spares the SD card
-  // Sending
-  OUTPOST_REMOTE_WRITE_URL: { default: '', example: 'https://prometheus.example.com/api/v1/write' },
-  OUTPOST_REMOTE_WRITE_PROTOCOL: { default: '1.0', example: '2.0' }, // 1.0: every remote-write receiver speaks it
-  OUTPOST_REMOTE_WRITE_USERNAME: { default: '', example: 'gateway01' },
-  OUTPOST_REMOTE_WRITE_PASSWORD: { default: '', example: '<password>' },
-  OUTPOST_REMOTE_WRITE_PASSWORD_FILE: { default: '', example: '/run/secrets/remote_write_password' },
-  OUTPOST_REMOTE_WRITE_BEARER_TOKEN: { default: '', example: '<token>' },
-  OUTPOST_REMOTE_WRITE_BEARER_TOKEN_FILE: { default: '', example: '/run/secrets/remote_write_token' },
-  OUTPOST_REMOTE_WRITE_HEADERS: { default: '', example: 'X-Scope-OrgID=farm7' },
-  OUTPOST_REMOTE_WRITE_CA_FILE: { default: '', example: '/etc/outpost/ca.pem' },
-  OUTPOST_REMOTE_WRITE_CERT_FILE: { default: '', example: '/etc/outpost/client.pem' },
-  OUTPOST_REMOTE_WRITE_KEY_FILE: { default: '', example: '/etc/outpost/client-key.pem' },
-  OUTPOST_REMOTE_WRITE_INSECURE_SKIP_VERIFY: { default: 'false', example: 'true' },
-  OUTPOST_REMOTE_WRITE_TIMEOUT: { default: '30s', example: '1m' }, // Prometheus's remote_timeout
-  OUTPOST_REMOTE_WRITE_MAX_BYTES_PER_SECOND: { default: '0', example: '64KiB' }, // 0 = no cap: most uplinks are not metered
-  OUTPOST_EXTERNAL_LABELS: { default: '', example: 'site=farm7,gateway=gw01' },
-  OUTPOST_QUEUE_CAPACITY: { default: '10000', example: '20000' }, // Prometheus's default: several requests' worth per shard
-  OUTPOST_QUEUE_MIN_SHARDS: { default: '1', example: '1' }, // one sequential sender is enough on a quiet link
-  OUTPOST_QUEUE_MAX_SHARDS: { default: '4', example: '8' }, // a Pi has 4 cores and one uplink; Prometheus's 50 is for servers
-  OUTPOST_QUEUE_MAX_SAMPLES_PER_SEND: { default: '2000', example: '5000' }, // Prometheus's default
-  OUTPOST_QUEUE_BATCH_SEND_DEADLINE: { default: '5s', example: '10s' }, // Prometheus's default: fresh data waits at most 5s for a full batch
-  OUTPOST_QUEUE_MIN_BACKOFF: { default: '1s', example: '500ms' }, // not Prometheus's 30ms: quick retries only burn a flaky radio link
-  OUTPOST_QUEUE_MAX_BACKOFF: { default: '1m', example: '5m' }, // a dead link is probed about once a minute
-  OUTPOST_QUEUE_RETRY_ON_HTTP_429: { default: 'true', example: 'false' }, // throttling asks for a pause, not for data loss
-  // Inputs
-  OUTPOST_HOST_METRICS: { default: 'true', example: 'false' },
-  OUTPOST_HOST_METRICS_INTERVAL: { default: '15s', example: '30s' }, // the scrape interval node_exporter dashboards assume
-  OUTPOST_SCRAPE_TARGETS: { default: '', example: 'node=http://127.0.0.1:9100/metrics' },
-  OUTPOST_SCRAPE_INTERVAL: { default: '15s', example: '30s' }, // the interval of Prometheus's example config and most dashboards
-  OUTPOST_SCRAPE_TIMEOUT: { default: '10s', example: '5s' }, // Prometheus's default; lowered to the interval when that is shorter
-  OUTPOST_MQTT_URL: { default: '', example: 'mqtt://127.0.0.1:1883' },
-  OUTPOST_MQTT_USERNAME: { default: '', example: 'outpost' },
-  OUTPOST_MQTT_PASSWORD: { default: '', example: '<password>' },
-  OUTPOST_MQTT_PASSWORD_FILE: { default: '', example: '/run/secrets/mqtt_password' },
-  OUTPOST_MQTT_CLIENT_ID: { default: '', example: 'outpost-gw01' },
-  OUTPOST_MQTT_CA_FILE: { default: '', example: '/etc/outpost/mqtt-ca.pem' },
-  OUTPOST_MQTT_TOPICS: { default: 'sensors/#', example: 'sensors/{room}/{__name__};zigbee2mqtt/{device}' },
-  OUTPOST_MQTT_QOS: { default: '1', example: '0' }, // at-least-once: acknowledged only once committed to the WAL
-  OUTPOST_MQTT_MAX_PAYLOAD_BYTES: { default: '65536', example: '256KiB' }, // fits big zigbee2mqtt states, bounds memory per message
-  OUTPOST_RELABEL_CONFIG_FILE: { default: '', example: '/etc/outpost/relabel.yml' },
-  OUTPOST_MAX_SERIES: { default: '50000', example: '100000' }, // ~10x a busy gateway; caps registry memory at tens of MiB if a label explodes
-  OUTPOST_SELF_METRICS: { default: 'true', example: 'false' },
-} as const satisfies Record<string, { default: string; example: string }>;
-
-type VariableName = keyof typeof VARIABLES;
 
 // Bounds that are not defaults: below them the setting cannot work.
 const MIB = 2 ** 20;

@@ -16,7 +16,7 @@ export type RemoteWriteAuth =
   | { kind: 'basic'; username: string; password: string }
   | { kind: 'bearer'; token: string };
 
-/** The shape of `Config` before freezing; groups follow the sections of CONTRACT.md. */
+/** The shape of `Config` before freezing; groups follow the sections of docs/configuration.md. */
 export interface ConfigShape {
   process: { shutdownTimeoutMs: number };
   /** `address` as written; `host` '' means every interface. */

@@ -2,7 +2,7 @@
  * One HTTP(S) connection pool to one remote-write endpoint, turning every answer into a value.
  *
  * `send` never throws: the sender decides what to do from a `SendResult` alone. The
- * classification is the one of CONTRACT.md "Sending": network errors, timeouts, 5xx and 429 are
+ * classification is the one of docs/reference.md "Delivery": network errors, timeouts, 5xx and 429 are
  * transient (`retry`, the batch is kept); other 4xx mean the receiver will never take that batch
  * (`reject`, the batch is dropped and counted). Everything else that is not 2xx (1xx leftovers,
  * unfollowed 3xx redirects) is retried too: it says nothing against the data, and dropping on a

@@ -1,4 +1,4 @@
-/** The example rows of CONTRACT.md "MQTT topic templates and payloads", with every series spelled out. */
+/** The example rows of docs/reference.md "MQTT topic templates and payloads", with every series spelled out. */
 export const CONTRACT_TEMPLATES = 'sensors/{room}/{__name__};zigbee2mqtt/{device};tele/{device}/{__name__}';
 
 export interface ContractRow {

@@ -16,7 +16,7 @@ const DASHBOARDS = ['fleet-overview.json', 'gateway-detail.json'];
 const SITE = 'lab';
 const GATEWAY = 'gw-test';
 
-/** Families only some hardware has (CONTRACT.md: "where the hardware has them"). */
+/** Families only some hardware has (docs/reference.md: "where the hardware has them"). */
 const HARDWARE_FAMILIES = ['node_thermal_zone_temp', 'node_hwmon_temp_celsius'];
 
 function load(file: string): Dashboard {

@@ -1,45 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { MAIN_JS } from '../helpers/outpost-process.js';
 import { DEPLOY_DIR, REPO_ROOT, describeRun, run } from '../helpers/deploy.js';
+import { renderConfigurationMarkdown } from '../../src/config/reference.js';
+import { VARIABLES } from '../../src/config/variables.js';
 
 const ENV_EXAMPLE = join(DEPLOY_DIR, 'outpost.env.example');
-// CONTRACT.md lives beside the checkout (../shared), locally and on CI.
-const CONTRACT = resolve(REPO_ROOT, '../shared/CONTRACT.md');
-const ENV_TS = join(REPO_ROOT, 'src/config/env.ts');
+const CONFIGURATION_DOC = join(REPO_ROOT, 'docs/configuration.md');
 
-/**
- * The variables of CONTRACT.md's tables. A first cell like "`OUTPOST_MQTT_USERNAME` / `_PASSWORD`
- * / `_CLIENT_ID`" names siblings by suffix: a suffix replaces the base's last word, or as many
- * last words as it has when both end alike (`OUTPOST_REMOTE_WRITE_CA_FILE` / `_CERT_FILE`,
- * `OUTPOST_QUEUE_MIN_SHARDS` / `_MAX_SHARDS`). Every *_PASSWORD and *_TOKEN adds its *_FILE twin.
- */
-function contractVariables(markdown: string): string[] {
-  const names = new Set<string>();
-  for (const line of markdown.split('\n')) {
-    const cell = /^\|\s*(`OUTPOST_[^|]*)\|/.exec(line)?.[1];
-    if (cell === undefined) continue;
-    const tokens = [...cell.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]!);
-    const base = tokens[0]!;
-    names.add(base);
-    const baseWords = base.split('_');
-    for (const suffix of tokens.slice(1)) {
-      const words = suffix.slice(1).split('_');
-      const replaced = words.length > 1 && words.at(-1) === baseWords.at(-1) ? words.length : 1;
-      names.add([...baseWords.slice(0, baseWords.length - replaced), ...words].join('_'));
-    }
-  }
-  for (const name of [...names]) if (/_(PASSWORD|TOKEN)$/.test(name)) names.add(`${name}_FILE`);
-  return [...names].sort();
-}
-
-/** The keys of the VARIABLES table in src/config/env.ts: every variable the program reads. */
-function sourceVariables(source: string): string[] {
-  return [...source.matchAll(/^\s+(OUTPOST_[A-Z0-9_]+): \{ default:/gm)].map((m) => m[1]!).sort();
-}
 
 /** `#NAME=value` lines of the example: its defaults, commented out. */
 function exampleDefaults(text: string): Map<string, string> {
@@ -58,37 +29,21 @@ async function checkConfig(env: Record<string, string>): Promise<unknown> {
   return JSON.parse(result.stdout);
 }
 
+describe('docs/configuration.md', () => {
+  it('is what `npm run docs` makes of the variable table (run it after changing a variable)', () => {
+    assert.equal(readFileSync(CONFIGURATION_DOC, 'utf8'), renderConfigurationMarkdown());
+  });
+});
+
 describe('outpost.env.example', () => {
   const example = readFileSync(ENV_EXAMPLE, 'utf8');
   const defaults = exampleDefaults(example);
 
-  it('lists every variable of CONTRACT.md and of src/config/env.ts, *_FILE twins included', (t) => {
-    const expected = new Set<string>(sourceVariables(readFileSync(ENV_TS, 'utf8')));
-    assert.ok(expected.size > 40, `read the variable table of ${ENV_TS}`);
-    if (existsSync(CONTRACT)) {
-      const fromContract = contractVariables(readFileSync(CONTRACT, 'utf8'));
-      assert.ok(fromContract.length > 40, `read the variable tables of ${CONTRACT}`);
-      for (const name of fromContract) expected.add(name);
-    } else {
-      t.diagnostic(`${CONTRACT} not found: checked against src/config/env.ts only`);
-    }
-    const missing = [...expected].filter((name) => !defaults.has(name));
+  it('lists every variable outpost reads, *_FILE twins included', () => {
+    const missing = Object.keys(VARIABLES).filter((name) => !defaults.has(name));
     assert.deepEqual(missing, [], 'variables missing from deploy/outpost.env.example');
-  });
-
-  it('reads the contract table shorthand as the variables it names', () => {
-    const names = contractVariables([
-      '| `OUTPOST_REMOTE_WRITE_USERNAME` / `_PASSWORD` | empty | HTTP basic auth |',
-      '| `OUTPOST_REMOTE_WRITE_CA_FILE` / `_CERT_FILE` / `_KEY_FILE` | empty | TLS |',
-      '| `OUTPOST_QUEUE_MIN_SHARDS` / `_MAX_SHARDS` | `1` / `4` | |',
-      '| `OUTPOST_MQTT_USERNAME` / `_PASSWORD` / `_CLIENT_ID` / `_CA_FILE` | | |',
-    ].join('\n'));
-    assert.deepEqual(names, [
-      'OUTPOST_MQTT_CA_FILE', 'OUTPOST_MQTT_CLIENT_ID', 'OUTPOST_MQTT_PASSWORD', 'OUTPOST_MQTT_PASSWORD_FILE', 'OUTPOST_MQTT_USERNAME',
-      'OUTPOST_QUEUE_MAX_SHARDS', 'OUTPOST_QUEUE_MIN_SHARDS',
-      'OUTPOST_REMOTE_WRITE_CA_FILE', 'OUTPOST_REMOTE_WRITE_CERT_FILE', 'OUTPOST_REMOTE_WRITE_KEY_FILE',
-      'OUTPOST_REMOTE_WRITE_PASSWORD', 'OUTPOST_REMOTE_WRITE_PASSWORD_FILE', 'OUTPOST_REMOTE_WRITE_USERNAME',
-    ]);
+    const unknown = [...defaults.keys()].filter((name) => !Object.hasOwn(VARIABLES, name));
+    assert.deepEqual(unknown, [], 'variables outpost does not read');
   });
 
   it('documents each variable with a comment above it', () => {

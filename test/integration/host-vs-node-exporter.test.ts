@@ -18,7 +18,7 @@ interface Tolerance {
 }
 const EXACT: Tolerance = { relative: 0, absolute: 0 };
 
-// The contract's host families (CONTRACT.md, "Host metrics") with their tolerances. Unit mistakes
+// The contract's host families (docs/reference.md, "Host metrics") with their tolerances. Unit mistakes
 // (sectors for bytes, ms for s, kB for bytes, ticks for seconds) are factors of 100 to 1024 and
 // fail these; other tests and processes on the machine moving counters between the two reads do
 // not. Values that cannot move in that time must be equal.

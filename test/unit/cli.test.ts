@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { runCli } from '../../src/cli.js';
+import { VARIABLES } from '../../src/config/variables.js';
 import { readVersion } from '../../src/lib/version.js';
 
 // The compiled test lives at dist-test/test/unit/cli.test.js; the repository root is three levels up.
@@ -28,6 +29,14 @@ test('--help prints the usage with every command', () => {
   assert.equal(code, 0);
   assert.equal(err, '');
   for (const word of ['usage: outpost', 'check-config', '--version']) assert.ok(out.includes(word), word);
+});
+
+test('--help lists every variable by group with its default', () => {
+  const { out } = run(['--help']);
+  for (const [name, info] of Object.entries(VARIABLES)) {
+    assert.match(out, new RegExp(`^  ${name} +${(info.default === '' ? '(unset)' : info.default).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), name);
+  }
+  for (const group of ['Process:', 'Storage (the WAL):', 'Sending (Prometheus remote_write):', 'Inputs:']) assert.match(out, new RegExp(`^${group.replace(/[()]/g, '\\$&')}$`, 'm'));
 });
 
 test('an unknown command or extra argument prints the usage to stderr and exits 2', () => {

@@ -77,7 +77,7 @@ const MAX_RECONNECT_MS = 30_000;
 // keeps running while inputs stop, so one commit interval (1 s by default) normally suffices;
 // acks still pending after this are not lost, only redelivered (duplicates) after the restart.
 const STOP_ACK_WAIT_MS = 3_000;
-// Rejections and connection errors are logged at most once a minute per kind (CONTRACT.md).
+// Rejections and connection errors are logged at most once a minute per kind (docs/reference.md).
 const LOG_THROTTLE_MS = 60_000;
 
 /** The mqtt group of the configuration (OUTPOST_MQTT_*). */

@@ -1,5 +1,5 @@
 /**
- * MQTT payload → samples, per CONTRACT.md "MQTT topic templates and payloads".
+ * MQTT payload → samples, per docs/reference.md "MQTT topic templates and payloads".
  *
  * - A scalar payload (surrounding whitespace ignored) is a decimal number (`21.5`, `-3`, `1e3`;
  *   not hex, `NaN` or `Inf`), or `true`/`false`/`on`/`off` in any case (1/0, for Tasmota's

@@ -40,7 +40,7 @@ export const DEFAULT_MAX_SAMPLES = 200_000;
 
 // Prometheus's own Accept for the text format, so exporters answer as they would to Prometheus.
 const ACCEPT = 'text/plain;version=0.0.4;q=0.9,*/*;q=0.1';
-// A broken exporter logs at most once a minute per target (ARCHITECTURE.md: repeats throttled).
+// A broken exporter logs at most once a minute per target (repeats throttled, as every component logs).
 const LOG_INTERVAL_MS = 60_000;
 
 /** The round's own series as Prometheus's scrape loop describes them (scrape/scrape.go, `reportSample`). */

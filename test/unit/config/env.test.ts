@@ -29,7 +29,7 @@ function withTempDir(body: (dir: string) => void): void {
   }
 }
 
-test('an empty environment gives the defaults of CONTRACT.md', () => {
+test('an empty environment gives the documented defaults', () => {
   const c = config({});
   assert.deepEqual(c.http, { address: '127.0.0.1:9780', host: '127.0.0.1', port: 9780 });
   assert.deepEqual(c.log, { level: 'info', format: 'json' });
