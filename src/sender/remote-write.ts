@@ -20,26 +20,13 @@
 import { compress } from 'snappyjs';
 import type { MetricMetadata } from '../model/metadata.js';
 import { encodeV1, encodeV1Metadata, encodeV2 } from './rw-messages.js';
-import type { WireSeries } from './wire-series.js';
+import type { RemoteWriteProtocol } from '../config/parse.js';
+import type { SeriesSamples } from './series-samples.js';
 
-/** The remote-write spec version an endpoint speaks (`OUTPOST_REMOTE_WRITE_PROTOCOL`). */
-export type RemoteWriteProtocol = '1.0' | '2.0';
+export type { RemoteWriteProtocol } from '../config/parse.js';
+export type { SeriesSamples } from './series-samples.js';
 
-/**
- * The samples of one series for one request: `count` samples from index `start` of two parallel
- * columns, oldest first. Many series may share the same columns (as `SeriesGrouper` builds them),
- * so a batch costs one object per series and none per sample.
- */
-export interface SeriesSamples {
-  /** The series: its labels, external labels merged in, and their encoding. */
-  readonly series: WireSeries;
-  /** Sample times in milliseconds since the epoch; each a safe integer. */
-  readonly timestamps: Float64Array;
-  /** Sample values; their bits (NaN payloads included) reach the wire unchanged. */
-  readonly values: Float64Array;
-  readonly start: number;
-  readonly count: number;
-}
+
 
 /**
  * Encodes `series` as an uncompressed protobuf message of `protocol`: one TimeSeries per series

@@ -6,7 +6,7 @@
  * refuses some of its samples, by time (`splitByTime`): the older half goes first, then the newer,
  * so each series' samples still reach the receiver oldest first.
  */
-import type { SeriesSamples } from './remote-write.js';
+import type { SeriesSamples } from './series-samples.js';
 
 /** The series of one request, and how many samples they hold. */
 export interface Request {

@@ -12,7 +12,7 @@
  * 40,000 samples would otherwise allocate a Map of 10,000 entries and about a megabyte of arrays.
  */
 import type { SampleColumns } from '../wal/encoding.js';
-import type { SeriesSamples } from './remote-write.js';
+import type { SeriesSamples } from './series-samples.js';
 import type { WireSeries } from './wire-series.js';
 
 /** A batch regrouped by series (see `SeriesGrouper.group`). */

@@ -44,7 +44,7 @@ import type { WalAppender } from '../../wal/wal.js';
 import type { InputStatus } from '../input.js';
 import { createDeferredAcks } from './deferred-acks.js';
 import { createMqttIngester } from './ingest.js';
-import { REJECT_REASONS, type RejectReason } from './payload.js';
+import { REJECT_REASONS, type PayloadRejectReason } from './payload.js';
 
 // A week covers a gateway switched off over a holiday or a crash loop noticed late; after that
 // the broker may forget the session (and Outpost re-subscribes, losing only what it queued).
@@ -86,7 +86,7 @@ export type MqttConfig = Config['mqtt'];
 /** Hooks for outpost_mqtt_messages_received_total and outpost_mqtt_messages_rejected_total{reason}. */
 export interface MqttCounters {
   received(): void;
-  rejected(reason: RejectReason): void;
+  rejected(reason: PayloadRejectReason): void;
 }
 
 /** Dependencies of `createMqttInput`. `config.url` must be set (the input is off otherwise). */

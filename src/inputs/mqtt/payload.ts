@@ -28,14 +28,14 @@ import { sanitizeMetricName } from '../../model/metric-name.js';
 import { isTimeKey, parseTimeValue } from './timestamp.js';
 
 /** The `reason` label values of outpost_mqtt_messages_rejected_total. */
-export type RejectReason = 'not_a_number' | 'invalid_utf8' | 'too_large' | 'no_samples' | 'too_deep' | 'bad_topic';
+export type PayloadRejectReason = 'not_a_number' | 'invalid_utf8' | 'too_large' | 'no_samples' | 'too_deep' | 'bad_topic';
 
-/** Every RejectReason, e.g. to pre-create the counter's series. */
-export const REJECT_REASONS: readonly RejectReason[] = ['not_a_number', 'invalid_utf8', 'too_large', 'no_samples', 'too_deep', 'bad_topic'];
+/** Every PayloadRejectReason, e.g. to pre-create the counter's series. */
+export const REJECT_REASONS: readonly PayloadRejectReason[] = ['not_a_number', 'invalid_utf8', 'too_large', 'no_samples', 'too_deep', 'bad_topic'];
 
 /** Why a message was refused: the counter's reason and a short sentence for the log. */
 export interface Rejection {
-  readonly reason: RejectReason;
+  readonly reason: PayloadRejectReason;
   readonly detail: string;
 }
 
@@ -223,6 +223,6 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
-function reject(reason: RejectReason, detail: string): Rejection {
+function reject(reason: PayloadRejectReason, detail: string): Rejection {
   return { reason, detail };
 }

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { jsonDepth, MAX_JSON_DEPTH, parsePayload, PayloadSamples, type RejectReason } from '../../../src/inputs/mqtt/payload.js';
+import { jsonDepth, MAX_JSON_DEPTH, parsePayload, PayloadSamples, type PayloadRejectReason } from '../../../src/inputs/mqtt/payload.js';
 
 const LIMIT = 65_536;
 
 /** The samples of `payload` as name → value, with the payload's time, or the rejection reason. */
-function parse(payload: string | Uint8Array, prefix: string | null = null, limit = LIMIT): { samples: Record<string, number>; t: number | null } | RejectReason {
+function parse(payload: string | Uint8Array, prefix: string | null = null, limit = LIMIT): { samples: Record<string, number>; t: number | null } | PayloadRejectReason {
   const out = new PayloadSamples();
   const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
   const rejection = parsePayload(bytes, prefix, limit, out);
