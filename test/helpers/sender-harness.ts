@@ -7,7 +7,7 @@ import { createTransport } from '../../src/sender/transport.js';
 import type { Wal } from '../../src/wal/wal.js';
 import type { FaultReceiver } from './fault-receiver.js';
 import { decodeRemoteWrite } from './remote-write-schema.js';
-import { openTestWal } from './wal-fixture.js';
+import { openTestWal, readAll, type ReadSample } from './wal-fixture.js';
 
 /** Counters of one endpoint as plain numbers. */
 export interface CountedSends {
@@ -102,4 +102,20 @@ export async function eventually(condition: () => boolean, timeoutMs: number, wh
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Every sample committed to the WAL in `dir` (opened read-side while no process holds it). */
+export function committedSamples(dir: string): ReadSample[] {
+  const audit = openTestWal(dir);
+  try {
+    return readAll(audit, audit.consumer('audit'));
+  } finally {
+    audit.close();
+  }
+}
+
+/** True once the receiver has stored each of `samples` at least once. */
+export function deliveredAll(receiver: FaultReceiver, samples: ReadonlyArray<ReadSample>): boolean {
+  const got = delivered(receiver);
+  return samples.every((s) => got.get(s.labels)?.some(([ts]) => ts === s.t) ?? false);
 }

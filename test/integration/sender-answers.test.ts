@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { startFaultReceiver } from '../helpers/fault-receiver.js';
 import { startOutpostProcess, waitForStatus } from '../helpers/outpost-process.js';
 import { prometheusSkip, startPrometheus } from '../helpers/prometheus.js';
-import { delivered, eventually, startSenderHarness } from '../helpers/sender-harness.js';
+import { committedSamples, delivered, deliveredAll, eventually, startSenderHarness } from '../helpers/sender-harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startVictoriaMetrics, victoriaMetricsSkip } from '../helpers/victoria-metrics.js';
-import { openTestWal, readAll } from '../helpers/wal-fixture.js';
 
 const SERIES = 20;
 
@@ -84,19 +83,14 @@ describe('sender and what receivers answer', () => {
     const took = Date.now() - signalledAt;
     assert.ok(took <= 4000, `exited ${took} ms after SIGTERM`);
     assert.match(first.output(), /WAL closed/);
-    const audit = openTestWal(dir.path);
-    const committed = readAll(audit, audit.consumer('audit'));
-    audit.close();
+    const committed = committedSamples(dir.path);
     assert.ok(committed.length > 0);
 
     receiver.setMode({ kind: 'ok' });
     const second = await startOutpostProcess(env);
     t.after(() => second.child.kill('SIGKILL'));
     await waitForStatus(`http://127.0.0.1:${second.port}/-/ready`, 200);
-    await eventually(() => {
-      const got = delivered(receiver);
-      return committed.every((s) => got.get(s.labels)?.some(([ts]) => ts === s.t) ?? false);
-    }, 20_000, 'every sample committed before SIGTERM to arrive');
+    await eventually(() => deliveredAll(receiver, committed), 20_000, 'every sample committed before SIGTERM to arrive');
     second.child.kill('SIGTERM');
     assert.equal(await second.exited, 0);
   });

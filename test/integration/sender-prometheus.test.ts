@@ -2,11 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openTestWal, readAll } from '../helpers/wal-fixture.js';
 import { startFaultReceiver } from '../helpers/fault-receiver.js';
 import { startOutpostProcess, waitForStatus } from '../helpers/outpost-process.js';
 import { prometheusSkip, startPrometheus } from '../helpers/prometheus.js';
-import { delivered, eventually, startSenderHarness } from '../helpers/sender-harness.js';
+import { committedSamples, delivered, deliveredAll, eventually, startSenderHarness } from '../helpers/sender-harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 describe('sender end to end', { skip: prometheusSkip() }, () => {
@@ -61,9 +60,7 @@ describe('sender end to end', { skip: prometheusSkip() }, () => {
     await new Promise((r) => setTimeout(r, 2500));
     first.child.kill('SIGKILL');
     await first.exited;
-    const audit = openTestWal(dir.path);
-    const committed = readAll(audit, audit.consumer('audit'));
-    audit.close();
+    const committed = committedSamples(dir.path);
     assert.ok(committed.length > 0);
 
     receiver.setMode({ kind: 'ok' });
@@ -71,10 +68,7 @@ describe('sender end to end', { skip: prometheusSkip() }, () => {
     t.after(() => second.child.kill('SIGKILL'));
     const metricsUrl = `http://127.0.0.1:${second.port}/metrics`;
     await waitForStatus(`http://127.0.0.1:${second.port}/-/ready`, 200);
-    await eventually(() => {
-      const got = delivered(receiver);
-      return committed.every((s) => got.get(s.labels)?.some(([ts]) => ts === s.t) ?? false);
-    }, 20_000, 'every committed sample to arrive');
+    await eventually(() => deliveredAll(receiver, committed), 20_000, 'every committed sample to arrive');
     assert.match(await (await fetch(metricsUrl)).text(), /^prometheus_remote_storage_samples_total\{[^}]*\} [1-9]/m);
     second.child.kill('SIGTERM');
     assert.equal(await second.exited, 0);

@@ -1,17 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { systemClock } from '../../../src/lib/clock.js';
-import { silentLogger } from '../../../src/lib/log.js';
-import { createBandwidthEstimator } from '../../../src/sender/bandwidth.js';
-import { createConcurrency } from '../../../src/sender/concurrency.js';
-import { createRateLimiter } from '../../../src/sender/rate-limiter.js';
 import { encodeRequest, type RemoteWriteProtocol, type SeriesSamples } from '../../../src/sender/remote-write.js';
-import { startSender, type RejectReason, type Sender } from '../../../src/sender/sender.js';
 import type { SendResult, Transport } from '../../../src/sender/transport.js';
-import { createWireSeriesCache } from '../../../src/sender/wire-series.js';
 import type { Wal } from '../../../src/wal/wal.js';
 import { decodeRemoteWrite } from '../../helpers/remote-write-schema.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { drained, startTestSender } from '../../helpers/test-sender.js';
 import { appendRound, openTestWal, seriesLabels } from '../../helpers/wal-fixture.js';
 
 // Omit distributed over the union, so each kind keeps its own fields.
@@ -43,48 +37,6 @@ function transportAnswering(answer: (request: Seen, index: number, signal?: Abor
     },
     close() {},
   };
-}
-
-interface Counted {
-  sent: number;
-  rejected: Partial<Record<RejectReason, number>>;
-  roundFailures: number;
-}
-
-function startTestSender(wal: Wal, transport: Transport, options: { shards?: number; protocol?: RemoteWriteProtocol; encode?: (p: RemoteWriteProtocol, s: ReadonlyArray<SeriesSamples>) => Uint8Array } = {}): { sender: Sender; counted: Counted } {
-  const counted: Counted = { sent: 0, rejected: {}, roundFailures: 0 };
-  const shards = options.shards ?? 1;
-  const sender = startSender({
-    url: transport.url,
-    protocol: options.protocol ?? '1.0',
-    version: 'test',
-    consumer: wal.consumer('c'),
-    series: createWireSeriesCache((ref) => wal.labels(ref), [], systemClock),
-    transport,
-    limiter: createRateLimiter(0),
-    bandwidth: createBandwidthEstimator(),
-    concurrency: createConcurrency({ minShards: shards, maxShards: shards }),
-    queue: { capacity: 1000, maxShards: shards, maxSamplesPerSend: 1000, batchSendDeadlineMs: 0, minBackoffMs: 10, maxBackoffMs: 40 },
-    counters: {
-      sent: (n) => (counted.sent += n),
-      failed() {},
-      retried() {},
-      rejected: (reason, n) => (counted.rejected[reason] = (counted.rejected[reason] ?? 0) + n),
-      roundFailed: () => counted.roundFailures++,
-      metadataSent() {},
-    },
-    clock: systemClock,
-    log: silentLogger,
-    pollIntervalMs: 20,
-    ...(options.encode === undefined ? {} : { encode: options.encode }),
-  });
-  return { sender, counted };
-}
-
-async function drained(wal: Wal, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (wal.consumer('c').backlog().samples > 0 && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 20));
-  return wal.consumer('c').backlog().samples;
 }
 
 /** Every timestamp accepted per series key, in the order the requests went out. */

@@ -1,0 +1,68 @@
+/** One sender on a test WAL's consumer 'c', as unit tests drive it: real WAL, scripted transport. */
+import { systemClock } from '../../src/lib/clock.js';
+import { silentLogger } from '../../src/lib/log.js';
+import { createBandwidthEstimator } from '../../src/sender/bandwidth.js';
+import { createConcurrency } from '../../src/sender/concurrency.js';
+import { createRateLimiter } from '../../src/sender/rate-limiter.js';
+import type { RemoteWriteProtocol, SeriesSamples } from '../../src/sender/remote-write.js';
+import { startSender, type RejectReason, type Sender } from '../../src/sender/sender.js';
+import type { Transport } from '../../src/sender/transport.js';
+import { createWireSeriesCache } from '../../src/sender/wire-series.js';
+import type { Wal } from '../../src/wal/wal.js';
+
+/** What the sender counted. */
+export interface CountedSender {
+  sent: number;
+  rejected: Partial<Record<RejectReason, number>>;
+  roundFailures: number;
+}
+
+/** Settings a test may change; the defaults send at once with short backoffs. */
+export interface TestSenderOptions {
+  shards?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  protocol?: RemoteWriteProtocol;
+  encode?: (protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>) => Uint8Array;
+}
+
+/** Starts a sender of `wal`'s consumer 'c' through `transport`; stop it with `sender.stop`. */
+export function startTestSender(wal: Wal, transport: Transport, options: TestSenderOptions = {}): { sender: Sender; counted: CountedSender } {
+  const counted: CountedSender = { sent: 0, rejected: {}, roundFailures: 0 };
+  const shards = options.shards ?? 1;
+  const sender = startSender({
+    url: transport.url,
+    protocol: options.protocol ?? '1.0',
+    version: 'test',
+    consumer: wal.consumer('c'),
+    series: createWireSeriesCache((ref) => wal.labels(ref), [], systemClock),
+    transport,
+    limiter: createRateLimiter(0),
+    bandwidth: createBandwidthEstimator(),
+    concurrency: createConcurrency({ minShards: shards, maxShards: shards }),
+    queue: {
+      capacity: 1000, maxShards: shards, maxSamplesPerSend: 1000, batchSendDeadlineMs: 0,
+      minBackoffMs: options.minBackoffMs ?? 10, maxBackoffMs: options.maxBackoffMs ?? 40,
+    },
+    counters: {
+      sent: (n) => (counted.sent += n),
+      failed() {},
+      retried() {},
+      rejected: (reason, n) => (counted.rejected[reason] = (counted.rejected[reason] ?? 0) + n),
+      roundFailed: () => counted.roundFailures++,
+      metadataSent() {},
+    },
+    clock: systemClock,
+    log: silentLogger,
+    pollIntervalMs: 20,
+    ...(options.encode === undefined ? {} : { encode: options.encode }),
+  });
+  return { sender, counted };
+}
+
+/** Waits until consumer 'c' of `wal` has nothing left to send or `timeoutMs` passed; returns what is left. */
+export async function drained(wal: Wal, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (wal.consumer('c').backlog().samples > 0 && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 20));
+  return wal.consumer('c').backlog().samples;
+}
