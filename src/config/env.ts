@@ -296,6 +296,7 @@ function readRemoteWrite(r: Reader): ConfigShape['remoteWrite'] {
     },
     timeoutMs: r.read('OUTPOST_REMOTE_WRITE_TIMEOUT', positiveDuration),
     maxBytesPerSecond: r.read('OUTPOST_REMOTE_WRITE_MAX_BYTES_PER_SECOND', (value) => parseSize(value)),
+    uplinkMetered: r.read('OUTPOST_UPLINK_METERED', parseBoolean),
     externalLabels: r.read('OUTPOST_EXTERNAL_LABELS', parseLabels),
     queue,
   };

@@ -33,6 +33,8 @@ export interface ConfigShape {
     timeoutMs: number;
     /** 0: no cap. */
     maxBytesPerSecond: number;
+    /** OUTPOST_UPLINK_METERED: batch up to the deadline to save bytes even on a free link. */
+    uplinkMetered: boolean;
     externalLabels: Record<string, string>;
     queue: {
       capacity: number; minShards: number; maxShards: number; maxSamplesPerSend: number;

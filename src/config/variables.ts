@@ -45,6 +45,7 @@ export const VARIABLES = {
   OUTPOST_REMOTE_WRITE_INSECURE_SKIP_VERIFY: { group: 'sending', default: 'false', example: 'true', doc: '`true` accepts any server certificate (testing only).' },
   OUTPOST_REMOTE_WRITE_TIMEOUT: { group: 'sending', default: '30s', example: '1m', doc: 'Time one request may take, from connecting to the last byte of the answer.' }, // Prometheus's remote_timeout
   OUTPOST_REMOTE_WRITE_MAX_BYTES_PER_SECOND: { group: 'sending', default: '0', example: '64KiB', doc: 'Uplink budget in bytes a second across all endpoints; `0` is no cap.' }, // 0 = no cap: most uplinks are not metered
+  OUTPOST_UPLINK_METERED: { group: 'sending', default: 'false', example: 'true', doc: '`true`: bytes cost more than lag, so requests wait up to `OUTPOST_QUEUE_BATCH_SEND_DEADLINE` for more samples per series even when the link is free. `false` sends right after each commit while the link and the byte cap have room to spare.' }, // most links are not billed by the byte
   OUTPOST_EXTERNAL_LABELS: { group: 'sending', default: '', example: 'site=farm7,gateway=gw01', doc: 'Labels added to every series sent unless the series has that label, `site=farm7,gateway=gw01`.' },
   OUTPOST_QUEUE_CAPACITY: { group: 'sending', default: '10000', example: '20000', doc: 'Samples buffered in memory per shard.' }, // Prometheus's default: several requests' worth per shard
   OUTPOST_QUEUE_MIN_SHARDS: { group: 'sending', default: '1', example: '1', doc: 'Fewest parallel request streams per endpoint.' }, // one sequential sender is enough on a quiet link

@@ -49,6 +49,9 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
       log: log.child({ component: 'sender', url: transport.url }),
       pollIntervalMs: config.wal.commitIntervalMs,
       metadata: () => wal.metadataFamilies(),
+      afterCommit: (fn) => wal.afterCommit(fn),
+      metered: rw.uplinkMetered,
+      maxBytesPerSecond: rw.maxBytesPerSecond,
     });
     return { sender, transport, consumer };
   });

@@ -6,9 +6,12 @@
  * batch order kept together: see `splitIntoShards`) and sends each shard's requests strictly one
  * after another; the shards run in parallel. The cursor is acked at the window's end only when every
  * shard has finished, so it never passes a sample that is not delivered, and per-series order
- * holds across rounds because rounds do not overlap. A window waits to fill up to
- * OUTPOST_QUEUE_BATCH_SEND_DEADLINE, so a steady stream sends several samples of a series per
- * request (labels once per request: the main saving on the wire) while a backlog goes at once.
+ * holds across rounds because rounds do not overlap. An idle sender is woken by the next commit.
+ * While bytes are cheap (not OUTPOST_UPLINK_METERED, link and byte cap with room to spare: see
+ * `sendEagerly`) a round goes out right after each commit, so a sample waits about a commit
+ * interval. Otherwise a window waits to fill up to OUTPOST_QUEUE_BATCH_SEND_DEADLINE, so a steady
+ * stream sends several samples of a series per request (labels once per request: the main
+ * saving on the wire). A backlog goes at once either way.
  *
  * A round that throws (an encoding error, a broken invariant) is rewound: every shard of it is
  * stopped and awaited before the cursor moves back, so no shard of a failed round overlaps the
@@ -69,6 +72,10 @@ const MAX_SPLIT_DEPTH = 3;
 // bytes a minute beside the samples' hundreds of kilobytes.
 const METADATA_INTERVAL_MS = 60_000;
 const METADATA_PER_REQUEST = 500;
+// How much faster than the stream the link (and the byte cap) must be for rounds to go out at
+// every commit instead of waiting for the batch deadline: with four times the room, the extra
+// bytes of small requests (about twice as many a sample) still leave half the link free.
+const EAGER_HEADROOM = 4;
 // Failures of one batch in a row before it is dropped: enough to ride out a passing fault (each
 // try backs off), few enough that a poisoned sample holds the endpoint for a minute at most.
 const MAX_ROUND_ATTEMPTS = 5;
@@ -121,6 +128,12 @@ export interface SenderOptions {
   log: Logger;
   /** How often an idle sender looks for new samples; the WAL commit interval is a good value. */
   pollIntervalMs: number;
+  /** Runs a callback once after the next WAL commit (`WalAppender.afterCommit`): wakes an idle sender. */
+  afterCommit?: (fn: () => void) => void;
+  /** OUTPOST_UPLINK_METERED: bytes cost more than lag, so batch up to the deadline even on a free link. */
+  metered?: boolean;
+  /** OUTPOST_REMOTE_WRITE_MAX_BYTES_PER_SECOND (0: none): a cap near the incoming rate means batching pays. */
+  maxBytesPerSecond?: number;
   /** The metric metadata by family to send (RW 1.0, see METADATA_INTERVAL_MS); none when absent. */
   metadata?: () => ReadonlyMap<string, MetricMetadata>;
   /** Encodes a request body; default `encodeRequest`. Injected by tests to make a round throw. */
@@ -184,18 +197,25 @@ export function startSender(options: SenderOptions): Sender {
   // Shards backing off: when one shard gets through, the link is back and the others retry now
   // instead of sitting out the rest of a backoff that may have grown to the maximum.
   const retrying = new Set<() => void>();
-  const sleep = (ms: number, untilLinkReturns = false): Promise<void> =>
+  // An idle sender waiting for the next commit.
+  const idle = new Set<() => void>();
+  const sleep = (ms: number, until: 'link-returns' | 'commit' | 'time' = 'time'): Promise<void> =>
     new Promise((resolve) => {
       const timer = setTimeout(done, Math.max(0, Math.min(ms, deadlineMs - clock.now())));
       function done(): void {
         clearTimeout(timer);
         sleepers.delete(done);
         retrying.delete(done);
+        idle.delete(done);
         resolve();
       }
       sleepers.add(done);
-      if (untilLinkReturns) retrying.add(done);
+      if (until === 'link-returns') retrying.add(done);
+      if (until === 'commit') idle.add(done);
     });
+  const committed = (): void => {
+    for (const wake of [...idle]) wake();
+  };
   const linkReturned = (): void => {
     for (const wake of [...retrying]) wake();
   };
@@ -302,13 +322,45 @@ export function startSender(options: SenderOptions): Sender {
       concurrency.failed();
       const delay = backoff.next(result.retryAfterMs);
       throttledWarn(options.log, throttle, 'retry', { err: result.error, status: result.status, retryInMs: Math.round(delay) }, 'remote write failed; retrying');
-      const wait = sleep(delay, true);
+      const wait = sleep(delay, 'link-returns');
       if (delay > PROBE_INTERVAL_MS && result.retryAfterMs === undefined && !probing && !probesRefused) void probeUntilBack();
       await wait;
     }
   }
 
+  // Wire bytes a second of the endpoint's stream, measured over rounds: what the link must carry.
+  let streamBytesPerSecond: number | null = null;
+  let lastRoundAt: number | null = null;
+  let roundBytes = 0;
+
+  /**
+   * Whether a round goes out as soon as samples are committed rather than waiting up to the batch
+   * deadline for a fuller window. Waiting saves bytes (a series' labels go once per request, so
+   * five samples per request cost about half as much per sample as one) but costs seconds of lag.
+   * Lag wins when bytes are cheap: the uplink is not metered, and neither the measured link nor the
+   * byte cap is within EAGER_HEADROOM of what the stream needs.
+   */
+  function sendEagerly(): boolean {
+    if (options.metered === true || !status.up) return false;
+    const need = EAGER_HEADROOM * (streamBytesPerSecond ?? 0);
+    const cap = options.maxBytesPerSecond ?? 0;
+    if (cap > 0 && cap < need) return false;
+    const link = status.bandwidthBytesPerSecond;
+    return link === null || link >= need;
+  }
+
+  /** Updates the stream's byte rate after a round that sent `bytes`. */
+  function streamed(bytes: number): void {
+    const now = clock.now();
+    if (lastRoundAt !== null && now > lastRoundAt) {
+      const rate = (bytes * 1000) / (now - lastRoundAt);
+      streamBytesPerSecond = streamBytesPerSecond === null ? rate : 0.8 * streamBytesPerSecond + 0.2 * rate;
+    }
+    lastRoundAt = now;
+  }
+
   function accepted(part: SeriesSamples[], samples: number, bytes: number, durationMs: number): void {
+    roundBytes += bytes;
     status.bandwidthBytesPerSecond = options.bandwidth.record(bytes, durationMs);
     bytesPerSample = 0.8 * bytesPerSample + (0.2 * bytes) / samples;
     counters.sent(samples, bytes);
@@ -365,7 +417,7 @@ export function startSender(options: SenderOptions): Sender {
       return false;
     }
     waitingSince ??= clock.now();
-    if (backlog < window && clock.now() - waitingSince < queue.batchSendDeadlineMs && !stopping) return false;
+    if (backlog < window && clock.now() - waitingSince < queue.batchSendDeadlineMs && !stopping && !sendEagerly()) return false;
     const batch = consumer.read(window);
     if (batch === null) return false;
     batchRead = { start: batch.start, end: batch.end, count: batch.count };
@@ -374,6 +426,7 @@ export function startSender(options: SenderOptions): Sender {
     const perShard = splitIntoShards(grouped.series, batch.count - grouped.unlabelled, shards);
     const started = clock.now();
     roundError = null;
+    roundBytes = 0;
     if (!aborter.signal.aborted) roundAborter = new AbortController();
     const results = await Promise.all(perShard.map(sendShard));
     if (roundError !== null) throw (roundError as { error: unknown }).error;
@@ -383,6 +436,7 @@ export function startSender(options: SenderOptions): Sender {
     }
     consumer.ack(batch.end);
     waitingSince = null;
+    streamed(roundBytes);
     const elapsed = Math.max(1, clock.now() - started);
     const pending = consumer.backlog().samples;
     concurrency.roundSucceeded(batch.count, elapsed, pending, pending > 0 ? 0 : batch.count / Math.max(1, queue.batchSendDeadlineMs / 1000));
@@ -454,7 +508,11 @@ export function startSender(options: SenderOptions): Sender {
         more = true;
       }
       if (outOfTime()) break;
-      if (!more) await sleep(options.pollIntervalMs);
+      if (!more) {
+        const wait = sleep(options.pollIntervalMs, 'commit');
+        options.afterCommit?.(committed);
+        await wait;
+      }
     }
   })();
 

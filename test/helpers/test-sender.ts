@@ -24,6 +24,13 @@ export interface TestSenderOptions {
   maxBackoffMs?: number;
   protocol?: RemoteWriteProtocol;
   encode?: (protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>) => Uint8Array;
+  /** Default 0: every round goes at once. */
+  batchSendDeadlineMs?: number;
+  /** Default 20 ms. */
+  pollIntervalMs?: number;
+  /** Wake the sender at each commit of `wal` (as the runtime does); default false. */
+  wakeOnCommit?: boolean;
+  metered?: boolean;
 }
 
 /** Starts a sender of `wal`'s consumer 'c' through `transport`; stop it with `sender.stop`. */
@@ -41,7 +48,7 @@ export function startTestSender(wal: Wal, transport: Transport, options: TestSen
     bandwidth: createBandwidthEstimator(),
     concurrency: createConcurrency({ minShards: shards, maxShards: shards }),
     queue: {
-      capacity: 1000, maxShards: shards, maxSamplesPerSend: 1000, batchSendDeadlineMs: 0,
+      capacity: 1000, maxShards: shards, maxSamplesPerSend: 1000, batchSendDeadlineMs: options.batchSendDeadlineMs ?? 0,
       minBackoffMs: options.minBackoffMs ?? 10, maxBackoffMs: options.maxBackoffMs ?? 40,
     },
     counters: {
@@ -54,7 +61,9 @@ export function startTestSender(wal: Wal, transport: Transport, options: TestSen
     },
     clock: systemClock,
     log: silentLogger,
-    pollIntervalMs: 20,
+    pollIntervalMs: options.pollIntervalMs ?? 20,
+    metered: options.metered ?? false,
+    ...(options.wakeOnCommit === true ? { afterCommit: (fn: () => void) => wal.afterCommit(fn) } : {}),
     ...(options.encode === undefined ? {} : { encode: options.encode }),
   });
   return { sender, counted };

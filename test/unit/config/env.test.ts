@@ -38,7 +38,7 @@ test('an empty environment gives the documented defaults', () => {
   assert.deepEqual(c.remoteWrite, {
     urls: [], protocol: '1.0', auth: { kind: 'none' }, headers: {},
     tls: { caFile: null, certFile: null, keyFile: null, insecureSkipVerify: false },
-    timeoutMs: 30_000, maxBytesPerSecond: 0, externalLabels: {},
+    timeoutMs: 30_000, maxBytesPerSecond: 0, uplinkMetered: false, externalLabels: {},
     queue: {
       capacity: 10_000, minShards: 1, maxShards: 4, maxSamplesPerSend: 2000, batchSendDeadlineMs: 5000,
       minBackoffMs: 1000, maxBackoffMs: 60_000, retryOnHttp429: true,

@@ -1,0 +1,63 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Transport } from '../../../src/sender/transport.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { startTestSender } from '../../helpers/test-sender.js';
+import { appendRound, openTestWal } from '../../helpers/wal-fixture.js';
+
+/** A transport that accepts everything and records when each request arrived. */
+function recordingTransport(): Transport & { at: number[] } {
+  const at: number[] = [];
+  return {
+    url: 'http://receiver.invalid/api/v1/write',
+    at,
+    async send() {
+      at.push(Date.now());
+      return { kind: 'ok', status: 204, durationMs: 1 };
+    },
+    close() {},
+  };
+}
+
+/** Commits one round of 50 series every 200 ms, `rounds` times; returns when each commit happened. */
+async function commitRounds(wal: ReturnType<typeof openTestWal>, rounds: number): Promise<number[]> {
+  const committedAt: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    await new Promise((res) => setTimeout(res, 200));
+    appendRound(wal, 50, Date.now(), () => r);
+    wal.commit();
+    committedAt.push(Date.now());
+  }
+  return committedAt;
+}
+
+describe('sender lag', () => {
+  it('sends within a fraction of a commit interval after each commit when the link is free, not at the batch deadline', async (t) => {
+    const dir = tempDir();
+    t.after(dir.remove);
+    const wal = openTestWal(dir.path, { consumers: ['c'] });
+    t.after(() => wal.close());
+    const transport = recordingTransport();
+    // The deadline and the idle poll are far longer than the test: only the commit can wake it.
+    const { sender } = startTestSender(wal, transport, { batchSendDeadlineMs: 30_000, pollIntervalMs: 30_000, wakeOnCommit: true });
+    t.after(() => sender.stop(Date.now()));
+    const committedAt = await commitRounds(wal, 5);
+    await new Promise((res) => setTimeout(res, 200));
+    assert.equal(transport.at.length, 5, 'one request per commit');
+    transport.at.forEach((at, i) => assert.ok(at - committedAt[i]! < 150, `request ${i} went ${at - committedAt[i]!} ms after its commit`));
+  });
+
+  it('waits for the batch deadline to send more samples per request when the uplink is metered', async (t) => {
+    const dir = tempDir();
+    t.after(dir.remove);
+    const wal = openTestWal(dir.path, { consumers: ['c'] });
+    t.after(() => wal.close());
+    const transport = recordingTransport();
+    const { sender } = startTestSender(wal, transport, { batchSendDeadlineMs: 1500, pollIntervalMs: 30_000, wakeOnCommit: true, metered: true });
+    t.after(() => sender.stop(Date.now()));
+    const committedAt = await commitRounds(wal, 10);
+    await new Promise((res) => setTimeout(res, 300));
+    assert.ok(transport.at.length >= 1 && transport.at.length <= 2, `${transport.at.length} requests for 10 commits`);
+    assert.ok(transport.at[0]! - committedAt[0]! >= 1400, `the first request waited ${transport.at[0]! - committedAt[0]!} ms`);
+  });
+});
