@@ -130,10 +130,12 @@ export class ProtoWriter {
     this.pos = pos + 8;
   }
 
-  /** Writes the bytes of `source`. */
-  copy(source: Uint8Array): void {
-    this.bytes.set(source, this.pos);
-    this.pos += source.length;
+  /** Writes bytes [start, end) of `source`. */
+  copyRange(source: Uint8Array, start: number, end: number): void {
+    const bytes = this.bytes;
+    let pos = this.pos;
+    for (let i = start; i < end; i++) bytes[pos++] = source[i]!;
+    this.pos = pos;
   }
 
   /** Writes `s` as UTF-8; `utf8Size(s)` bytes. */

@@ -23,7 +23,7 @@
  * are exactly what they were before metadata existed. 1.0 sends metadata in requests of its own
  * (`encodeV1Metadata`), as Prometheus does; its sample requests never carry any.
  */
-import type { Labels } from '../model/labels.js';
+import type { Label, Labels } from '../model/labels.js';
 import type { MetricMetadata, MetricType } from '../model/metadata.js';
 import { ProtoWriter, utf8Size, varint32Size, varint64Size } from './proto-writer.js';
 import type { SeriesSamples } from './series-samples.js';
@@ -38,24 +38,28 @@ export function encodeV1(series: ReadonlyArray<SeriesSamples>): Uint8Array {
   for (const s of series) {
     if (s.count === 0) continue;
     checkRange(s);
-    const labels = s.series.v1Labels();
+    const { v1Chunk, v1Start, v1Length } = s.series;
     const words = views.words(s.values);
-    const seriesSize = labels.length + samplesSize(s, words);
+    const seriesSize = v1Length + samplesSize(s, words);
     writer.reserve(1 + varint32Size(seriesSize) + seriesSize);
     writer.byte(0x0a);
     writer.varint32(seriesSize);
-    writer.copy(labels);
+    writer.copyRange(v1Chunk, v1Start, v1Start + v1Length);
     writeSamples(s, views.bytes(s.values), words);
   }
   return writer.finish();
 }
 
+const labelsWriter = new ProtoWriter(256);
+
 /**
- * The Label fields of a 1.0 TimeSeries for `labels` (already merged, sorted, no empty value), as a
- * new array: `WireSeries` keeps it, so a series' labels are encoded once, not once per request.
+ * The Label fields of a 1.0 TimeSeries for `labels` (already merged, sorted, no empty value), in
+ * a scratch buffer valid until the next call: `WireSeries` keeps a copy, so a series' labels are
+ * encoded once, not once per request.
  */
 export function encodeLabelsV1(labels: Labels): Uint8Array {
-  const out = new ProtoWriter(64);
+  const out = labelsWriter;
+  out.reset();
   for (const { name, value } of labels) {
     const nameSize = utf8Size(name);
     const valueSize = utf8Size(value);
@@ -70,7 +74,54 @@ export function encodeLabelsV1(labels: Labels): Uint8Array {
     out.varint32(valueSize);
     out.utf8(value);
   }
-  return out.finish().slice();
+  return out.finish();
+}
+
+/** Inverts `encodeLabelsV1` on bytes [start, end) of `bytes`. */
+export function decodeLabelsV1(bytes: Uint8Array, start: number, end: number): Labels {
+  const labels: Label[] = [];
+  const reader = { pos: start };
+  while (reader.pos < end) {
+    readVarint(bytes, reader); // the Label field's tag and length: its two fields follow
+    readVarint(bytes, reader);
+    const name = readString(bytes, reader);
+    const value = readString(bytes, reader);
+    labels.push({ name, value });
+  }
+  return labels;
+}
+
+/** The `__name__` value among the Label fields in [start, end) of `bytes`, without decoding the rest. */
+export function metricNameV1(bytes: Uint8Array, start: number, end: number): string | undefined {
+  const reader = { pos: start };
+  while (reader.pos < end) {
+    readVarint(bytes, reader);
+    const labelEnd = readVarint(bytes, reader) + reader.pos;
+    if (readString(bytes, reader) === '__name__') return readString(bytes, reader);
+    reader.pos = labelEnd;
+  }
+  return undefined;
+}
+
+function readVarint(bytes: Uint8Array, reader: { pos: number }): number {
+  let value = 0;
+  for (let shift = 0; ; shift += 7) {
+    const b = bytes[reader.pos++];
+    if (b === undefined) throw new Error('label bytes end inside a varint');
+    value += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return value;
+  }
+}
+
+const utf8 = new TextDecoder();
+
+/** Reads a length-delimited string field (tag, length, bytes). */
+function readString(bytes: Uint8Array, reader: { pos: number }): string {
+  reader.pos++; // the tag: 0x0a for a name, 0x12 for a value
+  const length = readVarint(bytes, reader);
+  const start = reader.pos;
+  reader.pos += length;
+  return utf8.decode(bytes.subarray(start, reader.pos));
 }
 
 // 2.0 scratch: the label refs of every series back to back, and where each series' refs end.

@@ -18,13 +18,33 @@ describe('WireSeries', () => {
 
   it('encodes the 1.0 labels once and sends the same bytes in every request', () => {
     const series = new WireSeries(up('node'), [{ name: 'site', value: 'farm7' }]);
-    assert.equal(series.v1Labels(), series.v1Labels());
+    const { v1Chunk, v1Start } = series;
     for (const t of [1_000, 2_000]) {
       const body = encodeRequest('1.0', [{ series, timestamps: Float64Array.of(t), values: Float64Array.of(1), start: 0, count: 1 }]);
       const [decoded] = decodeRemoteWrite('1.0', body).series;
       assert.deepEqual(decoded!.labels, [{ name: '__name__', value: 'up' }, { name: 'job', value: 'node' }, { name: 'site', value: 'farm7' }]);
       assert.deepEqual(decoded!.timestamps, [t]);
     }
+    assert.equal(series.v1Chunk, v1Chunk);
+    assert.equal(series.v1Start, v1Start);
+  });
+
+  it('gives back labels with any UTF-8 text and its metric name from the encoded bytes', () => {
+    const own: Labels = [{ name: '__name__', value: 'temperature_celsius' }, { name: 'room', value: 'Küche 🌡' }];
+    const series = new WireSeries(own, [{ name: 'site', value: 'farm7' }]);
+    assert.equal(series.metricName(), 'temperature_celsius');
+    assert.deepEqual(series.labels, [...own, { name: 'site', value: 'farm7' }]);
+    assert.equal(new WireSeries([{ name: 'job', value: 'x' }], []).metricName(), undefined);
+  });
+
+  it('keeps the series it moves to a new chunk byte for byte', () => {
+    const kept = new WireSeries(up('kept'), []);
+    // Fill the chunk past its end so the next store starts a new one.
+    for (let i = 0; i < 2_000; i++) new WireSeries(up(`filler-${i}`), []);
+    const before = kept.v1Chunk;
+    kept.moveToCurrentChunk();
+    assert.notEqual(kept.v1Chunk, before);
+    assert.deepEqual(kept.labels, up('kept'));
   });
 });
 
