@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import type { Config } from './config/env.js';
 import { createPoller, type Poller } from './inputs/poller.js';
 import type { PollingInput } from './inputs/input.js';
@@ -10,6 +11,7 @@ import { createRelabelingAppender } from './relabel/relabeling-appender.js';
 import { systemClock } from './lib/clock.js';
 import type { Logger } from './lib/log.js';
 import { readVersion } from './lib/version.js';
+import { startMemoryGuard, type MemoryGuardCounters } from './lib/memory-guard.js';
 import { createOwnMetrics } from './status/own-metrics.js';
 import { renderStatusPage, STATUS_PAGE_CSP } from './status/page/page.js';
 import { createStatusCollector } from './status/status-collector.js';
@@ -43,7 +45,7 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
   let endpoints: EndpointView[] = [];
   const walStats = () => wal?.stats() ?? null;
   const inputStatus = () => [...(poller?.status() ?? []), ...(mqtt ? [mqtt.status()] : [])];
-  const own = createOwnMetrics(readVersion(), config.wal.maxBytes, { walStats, inputs: inputStatus });
+  const own = createOwnMetrics(readVersion(), config.wal.maxBytes, config.process.memoryLimitBytes, { walStats, inputs: inputStatus });
   const rw = config.remoteWrite;
   const transports = rw.urls.map((url) => createTransport({
     url, auth: rw.auth, headers: rw.headers, tls: rw.tls, timeoutMs: rw.timeoutMs,
@@ -115,6 +117,10 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
   let stopping: Promise<void> | null = null;
   const activePoller = poller;
   const activeMqtt = mqtt;
+  const stopMemoryGuard = guardMemory(config.process.memoryLimitBytes, own.memoryCounters, log.child({ component: 'memory' }), () => {
+    activePoller.shedCaches();
+    senders.shedCaches();
+  });
   return {
     httpAddress,
     stop() {
@@ -123,6 +129,7 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
         const deadline = clock.now() + config.process.shutdownTimeoutMs;
         ready = false;
         status.stop();
+        stopMemoryGuard();
         // Inputs stop while the commit timer still runs: MQTT acks wait for their commit.
         await Promise.all([activePoller.stop(), activeMqtt?.stop()]);
         clearInterval(commitTimer);
@@ -135,4 +142,18 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
       return stopping;
     },
   };
+}
+
+/**
+ * Starts the memory guard when OUTPOST_MEMORY_LIMIT is set (`limitBytes` > 0); returns its stop
+ * function. Warns when V8's heap is not capped below the limit, i.e. Outpost was not started by its
+ * launcher, which is what sets the cap.
+ */
+function guardMemory(limitBytes: number, counters: MemoryGuardCounters, log: Logger, shedCaches: () => void): () => void {
+  if (limitBytes === 0) return () => {};
+  const heapLimitBytes = getHeapStatistics().heap_size_limit;
+  if (heapLimitBytes > limitBytes) {
+    log.warn({ limitBytes, heapLimitBytes }, 'OUTPOST_MEMORY_LIMIT is set but the JS heap is not capped below it: start Outpost with bin/outpost (it passes --max-old-space-size), or pass that flag to node yourself; until then only the caches are kept within the limit');
+  }
+  return startMemoryGuard({ limitBytes, counters, log, clock: systemClock, shedCaches });
 }

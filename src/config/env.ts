@@ -25,6 +25,8 @@ const MIB = 2 ** 20;
 const MIN_WAL_BYTES = MIB; // room for one commit and the database's own pages
 const MIN_COMMIT_MS = 10; // faster would fsync constantly and wear the SD card
 const MAX_COMMIT_MS = 60_000; // longer puts a minute of data at risk of a power cut
+// Below this the runtime alone (code, SQLite, buffers) leaves no room for a heap.
+const MIN_MEMORY_LIMIT_BYTES = 32 * 1024 * 1024;
 const MIN_SEGMENT_MS = 60_000; // shorter makes segments (tables) pile up for nothing
 const MAX_MQTT_PAYLOAD = 256 * MIB; // MQTT's packet size limit
 
@@ -206,7 +208,10 @@ function buildConfig(r: Reader, env: NodeJS.ProcessEnv): ConfigShape {
     r.report(mqttPassword.variable, 'is set without OUTPOST_MQTT_USERNAME; MQTT sends a password only with a username');
   }
   return {
-    process: { shutdownTimeoutMs: r.read('OUTPOST_SHUTDOWN_TIMEOUT', (value) => parseDuration(value)) },
+    process: {
+      shutdownTimeoutMs: r.read('OUTPOST_SHUTDOWN_TIMEOUT', (value) => parseDuration(value)),
+      memoryLimitBytes: r.read('OUTPOST_MEMORY_LIMIT', (value) => (value === '' ? { ok: true, value: 0 } : parseSize(value, { min: MIN_MEMORY_LIMIT_BYTES }))),
+    },
     http: { address: r.given('OUTPOST_HTTP_ADDRESS') ?? VARIABLES.OUTPOST_HTTP_ADDRESS.default, ...httpAddress },
     log: { level: r.read('OUTPOST_LOG_LEVEL', parseLogLevel), format: r.read('OUTPOST_LOG_FORMAT', parseLogFormat) },
     wal: {

@@ -18,7 +18,8 @@ export type RemoteWriteAuth =
 
 /** The shape of `Config` before freezing; groups follow the sections of docs/configuration.md. */
 export interface ConfigShape {
-  process: { shutdownTimeoutMs: number };
+  /** `memoryLimitBytes` 0: no OUTPOST_MEMORY_LIMIT. */
+  process: { shutdownTimeoutMs: number; memoryLimitBytes: number };
   /** `address` as written; `host` '' means every interface. */
   http: { address: string; host: string; port: number };
   log: { level: LogLevel; format: LogFormat };

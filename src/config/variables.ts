@@ -24,6 +24,7 @@ export const VARIABLES = {
   OUTPOST_LOG_LEVEL: { group: 'process', default: 'info', example: 'debug', doc: '`debug`, `info`, `warn` or `error`.' },
   OUTPOST_LOG_FORMAT: { group: 'process', default: 'json', example: 'pretty', doc: '`json` (one pino object a line) or `pretty`.' },
   OUTPOST_SHUTDOWN_TIMEOUT: { group: 'process', default: '10s', example: '30s', doc: 'How long delivery may go on after SIGTERM/SIGINT; requests still in flight then are aborted and their samples stay in the WAL.' }, // Docker's stop grace period; data is safe in the WAL either way
+  OUTPOST_MEMORY_LIMIT: { group: 'process', default: '', example: '96MiB', doc: 'Memory Outpost keeps within, e.g. the `MemoryMax=` of its unit: the launcher (`bin/outpost`, the container\'s entry point) caps the JS heap at half of it, and Outpost drops its caches (never data) when its resident memory comes within 10 % of it. Empty: no limit. At least `32MiB`.' },
   // Storage
   OUTPOST_DATA_DIR: { group: 'storage', default: './data', example: '/var/lib/outpost', doc: 'Directory of the SQLite WAL (`wal.db`, its `-wal`/`-shm` files and `wal.reserve`).' },
   OUTPOST_WAL_SEGMENT_DURATION: { group: 'storage', default: '15m', example: '30m', doc: 'Time span of one WAL segment; truncation removes whole segments.' }, // 96 segments a day: space returns in small steps, per-segment cost stays negligible

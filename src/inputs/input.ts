@@ -9,6 +9,8 @@ export interface PollingInput {
   /** The `input` label of outpost_input_up, e.g. 'host', 'scrape:node', 'self'. */
   readonly name: string;
   collect(appender: WalAppender, nowMs: number): void | Promise<void>;
+  /** Drops caches the next rounds rebuild (OUTPOST_MEMORY_LIMIT); inputs without any leave it out. */
+  shedCaches?(): void;
 }
 
 /** What the status page and outpost_input_up show about one input. */

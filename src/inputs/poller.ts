@@ -8,6 +8,8 @@ export interface Poller {
   start(): void;
   stop(): Promise<void>;
   status(): InputStatus[];
+  /** Asks every input to drop its caches (see `PollingInput.shedCaches`). */
+  shedCaches(): void;
 }
 
 /**
@@ -54,5 +56,8 @@ export function createPoller(entries: ReadonlyArray<{ input: PollingInput; inter
       await Promise.all(states.map((s) => s.running));
     },
     status: () => states.map((s) => ({ ...s.status })),
+    shedCaches() {
+      for (const { input } of states) input.shedCaches?.();
+    },
   };
 }

@@ -16,6 +16,8 @@ import { createWireSeriesCache } from './wire-series.js';
 /** The running senders, one per endpoint, and what the status page and metrics read of them. */
 export interface Endpoints {
   views: EndpointView[];
+  /** Drops the wire series cache (OUTPOST_MEMORY_LIMIT); series are built again as they are sent. */
+  shedCaches(): void;
   /** Stops every sender by `deadlineMs`, then closes the transports. */
   stop(deadlineMs: number): Promise<void>;
 }
@@ -61,6 +63,7 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
       status: () => sender.status(),
       backlog: () => consumer.backlog(),
     })),
+    shedCaches: () => series.clear(),
     async stop(deadlineMs) {
       await Promise.all(senders.map(({ sender }) => sender.stop(deadlineMs)));
       for (const { transport } of senders) transport.close();

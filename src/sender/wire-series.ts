@@ -85,6 +85,8 @@ export class WireSeries {
 export interface WireSeriesCache {
   /** The series of `ref`, or undefined when the WAL has no labels for it. */
   get(ref: number): WireSeries | undefined;
+  /** Forgets every series (OUTPOST_MEMORY_LIMIT): they are built again from the WAL when sent. */
+  clear(): void;
 }
 
 /**
@@ -142,6 +144,10 @@ export function createWireSeriesCache(
       }
       current.set(ref, series);
       return series;
+    },
+    clear() {
+      current = new Map();
+      previous = new Map();
     },
   };
 }

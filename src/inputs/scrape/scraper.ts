@@ -94,7 +94,7 @@ export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions):
   };
   const series = new TargetSeries(target.job, target.instance, new Set(Object.values(report)));
   const buffer = new ScrapeBuffer();
-  const seriesCache = new SeriesCache();
+  let seriesCache = new SeriesCache();
   const pageMetadata = new PageMetadata();
 
   /** Fetches and parses into `buffer`; returns the reason the round failed, or null. */
@@ -131,6 +131,10 @@ export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions):
       series.append(appender, report.samples, nowMs, failure === null ? buffer.count : 0);
       series.append(appender, report.added, nowMs, added);
       if (failure !== null) throw new Error(failure);
+    },
+    shedCaches() {
+      // The next scrape parses every line in full once and fills a new cache.
+      seriesCache = new SeriesCache();
     },
   };
 }

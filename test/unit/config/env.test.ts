@@ -33,7 +33,7 @@ test('an empty environment gives the documented defaults', () => {
   const c = config({});
   assert.deepEqual(c.http, { address: '127.0.0.1:9780', host: '127.0.0.1', port: 9780 });
   assert.deepEqual(c.log, { level: 'info', format: 'json' });
-  assert.deepEqual(c.process, { shutdownTimeoutMs: 10_000 });
+  assert.deepEqual(c.process, { shutdownTimeoutMs: 10_000, memoryLimitBytes: 0 });
   assert.deepEqual(c.wal, { dataDir: './data', segmentDurationMs: 15 * 60_000, retentionMs: 24 * 3_600_000, maxBytes: 2 ** 30, commitIntervalMs: 1000 });
   assert.deepEqual(c.remoteWrite, {
     urls: [], protocol: '1.0', auth: { kind: 'none' }, headers: {},
@@ -275,4 +275,14 @@ test('unknown OUTPOST_ variables are returned, not errors, with a likely correct
   assert.deepEqual(findUnknownVariables(env), ['OUTPOST_WAL_RETENTON', 'OUTPOST_ZZZ']);
   assert.match(describeUnknownVariable('OUTPOST_WAL_RETENTON'), /did you mean OUTPOST_WAL_RETENTION\?/);
   assert.doesNotMatch(describeUnknownVariable('OUTPOST_ZZZ'), /did you mean/);
+});
+
+test('OUTPOST_MEMORY_LIMIT: empty is no limit, a size is bytes, under 32MiB names the variable', () => {
+  assert.equal(config({}).process.memoryLimitBytes, 0);
+  assert.equal(config({ OUTPOST_MEMORY_LIMIT: '96MiB' }).process.memoryLimitBytes, 96 * 1024 * 1024);
+  for (const value of ['16MiB', 'lots']) {
+    const [error] = errors({ OUTPOST_MEMORY_LIMIT: value });
+    assert.equal(error!.variable, 'OUTPOST_MEMORY_LIMIT');
+    assert.equal(error!.example, '96MiB');
+  }
 });
