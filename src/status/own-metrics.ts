@@ -25,7 +25,7 @@ const DROP_REASONS: DropReason[] = ['retention', 'disk_budget', 'corruption'];
 /**
  * Registers the contract's `outpost_*` families for the build, the WAL and the inputs.
  * `walMaxBytes` is OUTPOST_WAL_MAX_BYTES, exported so alerts can divide outpost_wal_bytes by it;
- * `memoryLimitBytes` OUTPOST_MEMORY_LIMIT (0: none), for process_resident_memory_bytes.
+ * `memoryLimitBytes` OUTPOST_MEMORY_LIMIT (0: none), so alerts can divide process_resident_memory_bytes by it.
  */
 export function createOwnMetrics(version: string, walMaxBytes: number, memoryLimitBytes: number, sources: OwnMetricsSources): OwnMetrics {
   const registry = createMetricsRegistry();
@@ -38,6 +38,7 @@ export function createOwnMetrics(version: string, walMaxBytes: number, memoryLim
   const walBytes = registry.gauge('outpost_wal_bytes', 'Bytes the WAL occupies on disk.', [], () => walBytes.set(sources.walStats()?.bytes ?? 0));
   registry.gauge('outpost_wal_max_bytes', 'The WAL disk budget configured (OUTPOST_WAL_MAX_BYTES).').set(walMaxBytes);
   const walSegments = registry.gauge('outpost_wal_segments', 'Segments in the WAL.', [], () => walSegments.set(sources.walStats()?.segments ?? 0));
+  const resident = registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', [], () => resident.set(process.memoryUsage.rss()));
   registry.gauge('outpost_memory_limit_bytes', 'The memory limit configured (OUTPOST_MEMORY_LIMIT); 0: none.').set(memoryLimitBytes);
   const sheds = registry.counter('outpost_memory_cache_sheds_total', 'Times the caches were dropped because resident memory came near OUTPOST_MEMORY_LIMIT.');
   const mqttReceived = registry.counter('outpost_mqtt_messages_received_total', 'MQTT messages received.');
