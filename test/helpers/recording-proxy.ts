@@ -1,0 +1,48 @@
+/**
+ * A pass-through in front of a real receiver that records the headers of every request: the
+ * receiver decides (it checks credentials, stores the samples), the test sees what was sent.
+ */
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** A running proxy; `url` is the receiver's write URL through it. */
+export interface RecordingProxy {
+  readonly url: string;
+  /** The headers of every request so far, in arrival order. */
+  readonly headers: IncomingHttpHeaders[];
+  close(): Promise<void>;
+}
+
+/** Starts a proxy on 127.0.0.1 forwarding to `targetUrl` (same path and query as asked). */
+export async function startRecordingProxy(targetUrl: string): Promise<RecordingProxy> {
+  const target = new URL(targetUrl);
+  const headers: IncomingHttpHeaders[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    headers.push(req.headers);
+    const upstream = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${target.pathname}`,
+    headers,
+    async close() {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await stopped;
+    },
+  };
+}
