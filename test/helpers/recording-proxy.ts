@@ -13,13 +13,22 @@ export interface RecordingProxy {
   close(): Promise<void>;
 }
 
-/** Starts a proxy on 127.0.0.1 forwarding to `targetUrl` (same path and query as asked). */
-export async function startRecordingProxy(targetUrl: string): Promise<RecordingProxy> {
+/**
+ * Starts a proxy on 127.0.0.1 forwarding to `targetUrl` (same path and query as asked). With
+ * `require` (lower-case header names) it stands for a receiver's auth gateway: a request without
+ * those exact header values is answered 401 and not forwarded.
+ */
+export async function startRecordingProxy(targetUrl: string, require: Readonly<Record<string, string>> = {}): Promise<RecordingProxy> {
   const target = new URL(targetUrl);
   const headers: IncomingHttpHeaders[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     headers.push(req.headers);
+    if (Object.entries(require).some(([name, value]) => req.headers[name] !== value)) {
+      req.resume();
+      res.writeHead(401).end('unauthorized');
+      return;
+    }
     const upstream = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
