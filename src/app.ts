@@ -47,9 +47,9 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
   const inputStatus = () => [...(poller?.status() ?? []), ...(mqtt ? [mqtt.status()] : [])];
   const own = createOwnMetrics(readVersion(), config.wal.maxBytes, config.process.memoryLimitBytes, { walStats, inputs: inputStatus });
   const rw = config.remoteWrite;
-  const transports = rw.urls.map((url) => createTransport({
-    url, auth: rw.auth, headers: rw.headers, tls: rw.tls, timeoutMs: rw.timeoutMs,
-    retryOnHttp429: rw.queue.retryOnHttp429, maxSockets: rw.queue.maxShards, clock, log: log.child({ component: 'sender' }),
+  const transports = rw.endpoints.map((e) => createTransport({
+    url: e.url, auth: e.auth, headers: e.headers, tls: e.tls, timeoutMs: e.timeoutMs,
+    retryOnHttp429: e.queue.retryOnHttp429, maxSockets: e.queue.maxShards, clock, log: log.child({ component: 'sender', endpoint: e.name }),
   }));
   const statusLog = log.child({ component: 'status' });
   const status = createStatusCollector({
@@ -89,7 +89,7 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
   }
   const openWal = wal;
   const metricsFor = registerSenderMetrics(own.registry, () => endpoints, () => openWal.newestTimestampMs());
-  const senders = startEndpoints(config, openWal, transports, (url) => status.observeSender(url, metricsFor(url)), clock, log);
+  const senders = startEndpoints(config, openWal, transports, (url, name) => status.observeSender(url, metricsFor(url, name)), clock, log);
   endpoints = senders.views;
   status.start();
   const commitTimer = setInterval(() => openWal.commit(), config.wal.commitIntervalMs);
@@ -112,7 +112,8 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
     await mqtt.start();
   }
   ready = true;
-  log.info({ http: `${httpAddress.host}:${httpAddress.port}`, dataDir: config.wal.dataDir, endpoints: config.remoteWrite.urls.length }, config.remoteWrite.urls.length === 0 ? 'Outpost running in offline mode: buffering to the WAL' : 'Outpost running');
+  const endpointNames = rw.endpoints.map((e) => e.name);
+  log.info({ http: `${httpAddress.host}:${httpAddress.port}`, dataDir: config.wal.dataDir, endpoints: endpointNames.length, endpointNames }, endpointNames.length === 0 ? 'Outpost running in offline mode: buffering to the WAL' : 'Outpost running');
 
   let stopping: Promise<void> | null = null;
   const activePoller = poller;

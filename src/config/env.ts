@@ -14,11 +14,12 @@ import { parseTopicTemplates } from './templates.js';
 import { loadRelabelFile } from '../relabel/load.js';
 import type { RelabelRule } from '../relabel/rules.js';
 import { REDACTED, redactHeaderText, redactUrls } from './redact.js';
-import type { ConfigError, ConfigResult, ConfigShape, DeepReadonly, RemoteWriteAuth } from './types.js';
-import { VARIABLES, type VariableName } from './variables.js';
+import type { ConfigError, ConfigResult, ConfigShape, DeepReadonly, EndpointConfig, EndpointSettings, RemoteWriteAuth } from './types.js';
+import { ENDPOINT_ONLY_SETTINGS, VARIABLES, type VariableName } from './variables.js';
+import { closest, ENDPOINT_PREFIX, endpointEnv, endpointVariable, receiverKey, scanEndpointVariables, unnamedEndpointName } from './endpoints.js';
 
 export { redactConfig } from './redact.js';
-export type { Config, ConfigError, ConfigResult, RemoteWriteAuth } from './types.js';
+export type { Config, ConfigError, ConfigResult, EndpointConfig, RemoteWriteAuth } from './types.js';
 
 // Bounds that are not defaults: below them the setting cannot work.
 const MIB = 2 ** 20;
@@ -34,48 +35,45 @@ const MAX_MQTT_PAYLOAD = 256 * MIB; // MQTT's packet size limit
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const reader = createReader(env);
   const config = buildConfig(reader, env);
-  if (reader.errors.length === 0) return { ok: true, config: deepFreeze(config) };
-  // Reported in the order of the table above, whatever order the checks ran in.
-  const order = Object.keys(VARIABLES);
-  return { ok: false, errors: reader.errors.sort((a, b) => order.indexOf(a.variable) - order.indexOf(b.variable)) };
+  // A bad unnamed value that endpoints inherit is found once per endpoint; it is shown once.
+  const errors = [...new Map(reader.errors.map((e) => [JSON.stringify([e.variable, e.problem, e.value]), e])).values()];
+  if (errors.length === 0) return { ok: true, config: deepFreeze(config) };
+  // Reported in the order of the table above, whatever order the checks ran in; endpoint variables last, by name.
+  const names = Object.keys(VARIABLES);
+  const order = (variable: string): number => {
+    const i = names.indexOf(variable);
+    return i === -1 ? names.length : i;
+  };
+  const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return { ok: false, errors: errors.sort((a, b) => order(a.variable) - order(b.variable) || (order(a.variable) === names.length ? byName(a.variable, b.variable) : 0)) };
 }
 
 /** Formats config errors one per line: `OUTPOST_X: <problem> (got "<value>"); example: OUTPOST_X=<good>`. */
 export function formatConfigErrors(errors: readonly ConfigError[]): string {
-  return errors.map((e) => `${e.variable}: ${e.problem} (got "${e.value}"); example: ${e.variable}=${e.example}`).join('\n');
+  return errors.map((e) => `${e.variable}: ${e.problem} (got "${e.value}"); example: ${e.exampleVariable ?? e.variable}=${e.example}`).join('\n');
 }
 
-/** Lists the OUTPOST_* names in `env` that outpost does not know, sorted; most are typos worth a warning. */
+/**
+ * Lists the OUTPOST_* names in `env` that outpost does not know, sorted; most are typos worth a
+ * warning. OUTPOST_ENDPOINT_* names are not listed: a wrong one is a config error (see endpoints.ts).
+ */
 export function findUnknownVariables(env: NodeJS.ProcessEnv): string[] {
-  return Object.keys(env).filter((name) => name.startsWith('OUTPOST_') && !Object.hasOwn(VARIABLES, name)).sort();
+  return Object.keys(env).filter((name) => name.startsWith('OUTPOST_') && !name.startsWith(ENDPOINT_PREFIX) && !Object.hasOwn(VARIABLES, name)).sort();
 }
 
 /** Describes an unknown variable for a warning, suggesting the known name it most likely misspells. */
 export function describeUnknownVariable(name: string): string {
-  let best: { name: string; distance: number } | null = null;
-  for (const known of Object.keys(VARIABLES)) {
-    const distance = editDistance(name, known);
-    if (best === null || distance < best.distance) best = { name: known, distance };
-  }
-  const hint = best !== null && best.distance <= 3 ? ` (did you mean ${best.name}?)` : '';
-  return `${name} is not a variable outpost knows and is ignored${hint}`;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
+  const guess = closest(name, Object.keys(VARIABLES));
+  return `${name} is not a variable outpost knows and is ignored${guess === null ? '' : ` (did you mean ${guess}?)`}`;
 }
 
 type Reader = ReturnType<typeof createReader>;
 
-function createReader(env: NodeJS.ProcessEnv) {
+/**
+ * Reads the variables of the table from `env`. `variableOf` names the variable a value came from
+ * in errors: the table's name itself, or a named endpoint's own variable (see `endpointEnv`).
+ */
+function createReader(env: NodeJS.ProcessEnv, variableOf: (name: VariableName) => string = (name) => name) {
   const errors: ConfigError[] = [];
   const failed = new Set<VariableName>();
 
@@ -93,7 +91,7 @@ function createReader(env: NodeJS.ProcessEnv) {
 
   const report = (name: VariableName, problem: string, value = given(name) ?? ''): void => {
     failed.add(name);
-    errors.push({ variable: name, problem: redactUrls(problem), value: shown(name, value), example: VARIABLES[name].example });
+    errors.push({ variable: variableOf(name), problem: redactUrls(problem), value: shown(name, value), example: VARIABLES[name].example });
   };
 
   const parseOrThrow = <T>(name: VariableName, parse: (text: string) => ParseResult<T>): T => {
@@ -106,6 +104,8 @@ function createReader(env: NodeJS.ProcessEnv) {
     errors,
     given,
     report,
+    /** The variable a user sets for `name` here (for problems that mention another variable). */
+    nameOf: variableOf,
     /** True when any of `names` already has a reported problem; cross-field checks then stay quiet. */
     anyFailed: (...names: VariableName[]): boolean => names.some((name) => failed.has(name)),
 
@@ -147,7 +147,7 @@ function createReader(env: NodeJS.ProcessEnv) {
       const direct = env[name] === '' ? undefined : env[name];
       const path = given(fileName);
       if (direct !== undefined && path !== undefined) {
-        report(name, `is set together with ${fileName}; set only one of them`);
+        report(name, `is set together with ${variableOf(fileName)}; set only one of them`);
         return null;
       }
       if (path === undefined) return direct === undefined ? null : { value: direct, variable: name };
@@ -177,8 +177,8 @@ const integer = (min: number, max: number) => (value: string) => parseInteger(va
 /** Reports `lowName` (or `highName` when only that one was set) when low > high. */
 function checkOrder(r: Reader, lowName: VariableName, low: number, highName: VariableName, high: number, format: (n: number) => string): void {
   if (r.anyFailed(lowName, highName) || low <= high) return;
-  if (r.given(highName) !== undefined && r.given(lowName) === undefined) r.report(highName, `must not be below ${lowName} (${format(low)})`);
-  else r.report(lowName, `must not exceed ${highName} (${format(high)})`);
+  if (r.given(highName) !== undefined && r.given(lowName) === undefined) r.report(highName, `must not be below ${r.nameOf(lowName)} (${format(low)})`);
+  else r.report(lowName, `must not exceed ${r.nameOf(highName)} (${format(high)})`);
 }
 
 /** Fails the parse when two items share a key; `describe` words the problem. */
@@ -221,7 +221,7 @@ function buildConfig(r: Reader, env: NodeJS.ProcessEnv): ConfigShape {
       maxBytes: r.read('OUTPOST_WAL_MAX_BYTES', (value) => parseSize(value, { min: MIN_WAL_BYTES })),
       commitIntervalMs: r.read('OUTPOST_WAL_COMMIT_INTERVAL', (value) => parseDuration(value, { min: MIN_COMMIT_MS, max: MAX_COMMIT_MS })),
     },
-    remoteWrite: readRemoteWrite(r),
+    remoteWrite: readRemoteWrite(r, env),
     hostMetrics: {
       enabled: r.read('OUTPOST_HOST_METRICS', parseBoolean),
       intervalMs: r.read('OUTPOST_HOST_METRICS_INTERVAL', positiveDuration),
@@ -266,7 +266,61 @@ function readRelabelRules(r: Reader, path: string | null, env: NodeJS.ProcessEnv
   return [];
 }
 
-function readRemoteWrite(r: Reader): ConfigShape['remoteWrite'] {
+function readRemoteWrite(r: Reader, env: NodeJS.ProcessEnv): ConfigShape['remoteWrite'] {
+  const urls = r.read('OUTPOST_REMOTE_WRITE_URL', (value) => unique(
+    parseList(value, (url) => parseUrl(url, ['http', 'https'])),
+    receiverKey,
+    (url) => `${redactUrls(url)} is listed twice (credentials aside)`,
+  ));
+  const shared = readSendSettings(r);
+  const unnamed = urls.map((url, i): EndpointConfig => ({ name: unnamedEndpointName(i), url, ...shared, relabelConfigFile: null, relabelRules: [] }));
+  const endpoints = [...unnamed, ...readNamedEndpoints(r, env, unnamed)];
+  return { urls, uplinkMetered: r.read('OUTPOST_UPLINK_METERED', parseBoolean), ...shared, endpoints };
+}
+
+/**
+ * The endpoints of OUTPOST_ENDPOINT_<NAME>_URL, each read like the unnamed settings from its view
+ * of the environment (endpoints.ts); their problems go to `r`. Two endpoints may not name one
+ * receiver: a receiver's WAL cursor is named by its URL without credentials.
+ */
+function readNamedEndpoints(r: Reader, env: NodeJS.ProcessEnv, unnamed: readonly EndpointConfig[]): EndpointConfig[] {
+  const scan = scanEndpointVariables(env);
+  r.errors.push(...scan.errors);
+  const receivers = new Map(unnamed.map((e) => [receiverKey(e.url), 'OUTPOST_REMOTE_WRITE_URL']));
+  const endpoints: EndpointConfig[] = [];
+  for (const declared of scan.endpoints) {
+    const urlVariable = endpointVariable(declared.name, 'URL');
+    const fail = (problem: string): void => {
+      r.errors.push({ variable: urlVariable, problem, value: redactUrls(declared.url), example: ENDPOINT_ONLY_SETTINGS.URL.example });
+    };
+    const url = parseUrl(declared.url, ['http', 'https']);
+    if (!url.ok) fail(url.error);
+    const key = receiverKey(declared.url);
+    const other = receivers.get(key);
+    if (url.ok && other !== undefined) fail(`names the same receiver as ${other} (${redactUrls(key)}); each receiver is one endpoint, with one WAL cursor`);
+    receivers.set(key, urlVariable);
+    const view = endpointEnv(env, declared.name);
+    const reader = createReader(view.env, view.variableOf);
+    const settings = readSendSettings(reader);
+    const relabel = readWriteRelabel(endpointVariable(declared.name, 'RELABEL_CONFIG_FILE'), env);
+    r.errors.push(...reader.errors, ...relabel.errors);
+    endpoints.push({ name: declared.name.toLowerCase(), url: url.ok ? url.value : declared.url, ...settings, relabelConfigFile: relabel.path, relabelRules: relabel.rules });
+  }
+  return endpoints;
+}
+
+/** An endpoint's write relabel file (`variable`), which must be readable and compile; `${NAME}` taken from `env`. */
+function readWriteRelabel(variable: string, env: NodeJS.ProcessEnv): { path: string | null; rules: RelabelRule[]; errors: ConfigError[] } {
+  const path = env[variable]?.trim();
+  if (path === undefined || path === '') return { path: null, rules: [], errors: [] };
+  const result = loadRelabelFile(path, env);
+  if (result.ok) return { path, rules: result.rules, errors: [] };
+  const example = ENDPOINT_ONLY_SETTINGS.RELABEL_CONFIG_FILE.example;
+  return { path, rules: [], errors: result.errors.map((problem) => ({ variable, problem, value: path, example })) };
+}
+
+/** The settings an endpoint is sent with, from the unnamed variables (or an endpoint's view of them). */
+function readSendSettings(r: Reader): EndpointSettings {
   const headers = r.read('OUTPOST_REMOTE_WRITE_HEADERS', parseHeaders);
   const queue = {
     capacity: r.read('OUTPOST_QUEUE_CAPACITY', integer(1, 10_000_000)),
@@ -282,14 +336,9 @@ function readRemoteWrite(r: Reader): ConfigShape['remoteWrite'] {
   checkOrder(r, 'OUTPOST_QUEUE_MIN_BACKOFF', queue.minBackoffMs, 'OUTPOST_QUEUE_MAX_BACKOFF', queue.maxBackoffMs, formatDuration);
   const hasCert = r.given('OUTPOST_REMOTE_WRITE_CERT_FILE') !== undefined;
   const hasKey = r.given('OUTPOST_REMOTE_WRITE_KEY_FILE') !== undefined;
-  if (hasCert && !hasKey) r.report('OUTPOST_REMOTE_WRITE_CERT_FILE', 'is set without OUTPOST_REMOTE_WRITE_KEY_FILE; a client certificate needs its key');
-  if (hasKey && !hasCert) r.report('OUTPOST_REMOTE_WRITE_KEY_FILE', 'is set without OUTPOST_REMOTE_WRITE_CERT_FILE; a client key needs its certificate');
+  if (hasCert && !hasKey) r.report('OUTPOST_REMOTE_WRITE_CERT_FILE', `is set without ${r.nameOf('OUTPOST_REMOTE_WRITE_KEY_FILE')}; a client certificate needs its key`);
+  if (hasKey && !hasCert) r.report('OUTPOST_REMOTE_WRITE_KEY_FILE', `is set without ${r.nameOf('OUTPOST_REMOTE_WRITE_CERT_FILE')}; a client key needs its certificate`);
   return {
-    urls: r.read('OUTPOST_REMOTE_WRITE_URL', (value) => unique(
-      parseList(value, (url) => parseUrl(url, ['http', 'https'])),
-      (url: string) => url,
-      (url) => `${url} is listed twice`,
-    )),
     protocol: r.read('OUTPOST_REMOTE_WRITE_PROTOCOL', parseRemoteWriteProtocol),
     auth: readAuth(r, headers),
     headers,
@@ -301,7 +350,6 @@ function readRemoteWrite(r: Reader): ConfigShape['remoteWrite'] {
     },
     timeoutMs: r.read('OUTPOST_REMOTE_WRITE_TIMEOUT', positiveDuration),
     maxBytesPerSecond: r.read('OUTPOST_REMOTE_WRITE_MAX_BYTES_PER_SECOND', (value) => parseSize(value)),
-    uplinkMetered: r.read('OUTPOST_UPLINK_METERED', parseBoolean),
     externalLabels: r.read('OUTPOST_EXTERNAL_LABELS', parseLabels),
     queue,
   };
@@ -314,13 +362,13 @@ function readAuth(r: Reader, headers: Readonly<Record<string, string>>): RemoteW
   const token = r.secret('OUTPOST_REMOTE_WRITE_BEARER_TOKEN', 'OUTPOST_REMOTE_WRITE_BEARER_TOKEN_FILE');
   const passwordFailed = r.anyFailed('OUTPOST_REMOTE_WRITE_PASSWORD', 'OUTPOST_REMOTE_WRITE_PASSWORD_FILE');
   if (username !== null && password === null && !passwordFailed) {
-    r.report('OUTPOST_REMOTE_WRITE_USERNAME', 'is set without OUTPOST_REMOTE_WRITE_PASSWORD (or its _FILE twin); basic auth needs both');
+    r.report('OUTPOST_REMOTE_WRITE_USERNAME', `is set without ${r.nameOf('OUTPOST_REMOTE_WRITE_PASSWORD')} (or its _FILE twin); basic auth needs both`);
   }
   if (password !== null && username === null) {
-    r.report(password.variable, 'is set without OUTPOST_REMOTE_WRITE_USERNAME; basic auth needs both');
+    r.report(password.variable, `is set without ${r.nameOf('OUTPOST_REMOTE_WRITE_USERNAME')}; basic auth needs both`);
   }
   if (token !== null && (username !== null || password !== null)) {
-    r.report(token.variable, 'cannot be used together with basic auth (OUTPOST_REMOTE_WRITE_USERNAME/_PASSWORD); choose one');
+    r.report(token.variable, `cannot be used together with basic auth (${r.nameOf('OUTPOST_REMOTE_WRITE_USERNAME')}/_PASSWORD); choose one`);
   }
   const authorizationHeader = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
   if (authorizationHeader && (username !== null || token !== null)) {

@@ -16,6 +16,37 @@ export type RemoteWriteAuth =
   | { kind: 'basic'; username: string; password: string }
   | { kind: 'bearer'; token: string };
 
+/** What each endpoint is sent with: the unnamed OUTPOST_REMOTE_WRITE_* and OUTPOST_QUEUE_* values, or a named endpoint's own. */
+export interface EndpointSettings {
+  protocol: RemoteWriteProtocol;
+  auth: RemoteWriteAuth;
+  headers: Record<string, string>;
+  tls: { caFile: string | null; certFile: string | null; keyFile: string | null; insecureSkipVerify: boolean };
+  timeoutMs: number;
+  /** 0: no cap. For the unnamed settings the cap of all endpoints together; for an endpoint its own. */
+  maxBytesPerSecond: number;
+  externalLabels: Record<string, string>;
+  queue: {
+    capacity: number; minShards: number; maxShards: number; maxSamplesPerSend: number;
+    batchSendDeadlineMs: number; minBackoffMs: number; maxBackoffMs: number; retryOnHttp429: boolean;
+  };
+}
+
+/** One receiver with its effective settings. */
+export interface EndpointConfig extends EndpointSettings {
+  /**
+   * Lower case: `cloud` for OUTPOST_ENDPOINT_CLOUD_URL; `remote-write-1`, `remote-write-2`, … for
+   * the URLs of OUTPOST_REMOTE_WRITE_URL in the order listed.
+   */
+  name: string;
+  /** As configured, credentials included (never logged: the transport strips them). */
+  url: string;
+  /** OUTPOST_ENDPOINT_<NAME>_RELABEL_CONFIG_FILE; null for none and for unnamed endpoints. */
+  relabelConfigFile: string | null;
+  /** Its compiled write relabel rules; empty when none. */
+  relabelRules: RelabelRule[];
+}
+
 /** The shape of `Config` before freezing; groups follow the sections of docs/configuration.md. */
 export interface ConfigShape {
   /** `memoryLimitBytes` 0: no OUTPOST_MEMORY_LIMIT. */
@@ -24,23 +55,14 @@ export interface ConfigShape {
   http: { address: string; host: string; port: number };
   log: { level: LogLevel; format: LogFormat };
   wal: { dataDir: string; segmentDurationMs: number; retentionMs: number; maxBytes: number; commitIntervalMs: number };
-  remoteWrite: {
-    /** Empty: offline mode, the WAL only buffers. */
+  /** The unnamed settings (defaults of every named endpoint) and every endpoint with its own. */
+  remoteWrite: EndpointSettings & {
+    /** OUTPOST_REMOTE_WRITE_URL as listed. */
     urls: string[];
-    protocol: RemoteWriteProtocol;
-    auth: RemoteWriteAuth;
-    headers: Record<string, string>;
-    tls: { caFile: string | null; certFile: string | null; keyFile: string | null; insecureSkipVerify: boolean };
-    timeoutMs: number;
-    /** 0: no cap. */
-    maxBytesPerSecond: number;
     /** OUTPOST_UPLINK_METERED: batch up to the deadline to save bytes even on a free link. */
     uplinkMetered: boolean;
-    externalLabels: Record<string, string>;
-    queue: {
-      capacity: number; minShards: number; maxShards: number; maxSamplesPerSend: number;
-      batchSendDeadlineMs: number; minBackoffMs: number; maxBackoffMs: number; retryOnHttp429: boolean;
-    };
+    /** The URLs of `urls` (unnamed), then the named endpoints by name. Empty: offline mode, the WAL only buffers. */
+    endpoints: EndpointConfig[];
   };
   hostMetrics: { enabled: boolean; intervalMs: number };
   scrape: { targets: ScrapeTarget[]; intervalMs: number; timeoutMs: number };
@@ -67,6 +89,8 @@ export interface ConfigError {
   problem: string;
   value: string;
   example: string;
+  /** The variable `example` is a value of, when not `variable` itself (a misspelt name). */
+  exampleVariable?: string;
 }
 
 /** The outcome of `loadConfig`: a usable config, or every problem found. */

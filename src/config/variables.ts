@@ -11,7 +11,16 @@ export interface VariableInfo {
   readonly example: string;
   /** One or two sentences of Markdown for the reference. */
   readonly doc: string;
+  /**
+   * Set for the variables a named endpoint may set for itself (`OUTPOST_ENDPOINT_<NAME>_<SETTING>`):
+   * `setting` is inherited on its own; the members of a set (`credentials`, `client-certificate`)
+   * are inherited whole, so an endpoint that sets any of them inherits none of the others.
+   */
+  readonly endpoint?: EndpointInheritance;
 }
+
+/** How a named endpoint inherits a variable it does not set (see `VariableInfo.endpoint`). */
+export type EndpointInheritance = 'setting' | 'credentials' | 'client-certificate';
 
 /**
  * Every variable outpost reads: its group, its default as a user would write it ('' = unset), a
@@ -33,29 +42,29 @@ export const VARIABLES = {
   OUTPOST_WAL_COMMIT_INTERVAL: { group: 'storage', default: '1s', example: '500ms', doc: 'Group-commit period: the most a crash or power cut may lose.' }, // a power cut loses at most 1s; one fsync a second spares the SD card
   // Sending
   OUTPOST_REMOTE_WRITE_URL: { group: 'sending', default: '', example: 'https://prometheus.example.com/api/v1/write', doc: 'Remote-write endpoint URLs, comma-separated; empty runs in offline mode (buffer only).' },
-  OUTPOST_REMOTE_WRITE_PROTOCOL: { group: 'sending', default: '1.0', example: '2.0', doc: '`1.0` (prometheus.WriteRequest) or `2.0` (io.prometheus.write.v2.Request); a receiver that does not speak 2.0 gets 1.0 until the next restart.' }, // 1.0: every remote-write receiver speaks it
-  OUTPOST_REMOTE_WRITE_USERNAME: { group: 'sending', default: '', example: 'gateway01', doc: 'HTTP basic auth user name.' },
-  OUTPOST_REMOTE_WRITE_PASSWORD: { group: 'sending', default: '', example: '<password>', doc: 'HTTP basic auth password.' },
-  OUTPOST_REMOTE_WRITE_PASSWORD_FILE: { group: 'sending', default: '', example: '/run/secrets/remote_write_password', doc: 'File holding the basic auth password (Docker and systemd secrets).' },
-  OUTPOST_REMOTE_WRITE_BEARER_TOKEN: { group: 'sending', default: '', example: '<token>', doc: 'Token sent as `Authorization: Bearer`.' },
-  OUTPOST_REMOTE_WRITE_BEARER_TOKEN_FILE: { group: 'sending', default: '', example: '/run/secrets/remote_write_token', doc: 'File holding the bearer token.' },
-  OUTPOST_REMOTE_WRITE_HEADERS: { group: 'sending', default: '', example: 'X-Scope-OrgID=farm7', doc: 'Extra request headers, `Name=value,Name2=value` (e.g. a tenant header).' },
-  OUTPOST_REMOTE_WRITE_CA_FILE: { group: 'sending', default: '', example: '/etc/outpost/ca.pem', doc: 'PEM file of the CA that signed the endpoint\'s certificate.' },
-  OUTPOST_REMOTE_WRITE_CERT_FILE: { group: 'sending', default: '', example: '/etc/outpost/client.pem', doc: 'PEM client certificate for mutual TLS.' },
-  OUTPOST_REMOTE_WRITE_KEY_FILE: { group: 'sending', default: '', example: '/etc/outpost/client-key.pem', doc: 'PEM key of the client certificate.' },
-  OUTPOST_REMOTE_WRITE_INSECURE_SKIP_VERIFY: { group: 'sending', default: 'false', example: 'true', doc: '`true` accepts any server certificate (testing only).' },
-  OUTPOST_REMOTE_WRITE_TIMEOUT: { group: 'sending', default: '30s', example: '1m', doc: 'Time one request may take, from connecting to the last byte of the answer.' }, // Prometheus's remote_timeout
-  OUTPOST_REMOTE_WRITE_MAX_BYTES_PER_SECOND: { group: 'sending', default: '0', example: '64KiB', doc: 'Uplink budget in bytes a second across all endpoints; `0` is no cap.' }, // 0 = no cap: most uplinks are not metered
+  OUTPOST_REMOTE_WRITE_PROTOCOL: { group: 'sending', endpoint: 'setting', default: '1.0', example: '2.0', doc: '`1.0` (prometheus.WriteRequest) or `2.0` (io.prometheus.write.v2.Request); a receiver that does not speak 2.0 gets 1.0 until the next restart.' }, // 1.0: every remote-write receiver speaks it
+  OUTPOST_REMOTE_WRITE_USERNAME: { group: 'sending', endpoint: 'credentials', default: '', example: 'gateway01', doc: 'HTTP basic auth user name.' },
+  OUTPOST_REMOTE_WRITE_PASSWORD: { group: 'sending', endpoint: 'credentials', default: '', example: '<password>', doc: 'HTTP basic auth password.' },
+  OUTPOST_REMOTE_WRITE_PASSWORD_FILE: { group: 'sending', endpoint: 'credentials', default: '', example: '/run/secrets/remote_write_password', doc: 'File holding the basic auth password (Docker and systemd secrets).' },
+  OUTPOST_REMOTE_WRITE_BEARER_TOKEN: { group: 'sending', endpoint: 'credentials', default: '', example: '<token>', doc: 'Token sent as `Authorization: Bearer`.' },
+  OUTPOST_REMOTE_WRITE_BEARER_TOKEN_FILE: { group: 'sending', endpoint: 'credentials', default: '', example: '/run/secrets/remote_write_token', doc: 'File holding the bearer token.' },
+  OUTPOST_REMOTE_WRITE_HEADERS: { group: 'sending', endpoint: 'setting', default: '', example: 'X-Scope-OrgID=farm7', doc: 'Extra request headers, `Name=value,Name2=value` (e.g. a tenant header).' },
+  OUTPOST_REMOTE_WRITE_CA_FILE: { group: 'sending', endpoint: 'setting', default: '', example: '/etc/outpost/ca.pem', doc: 'PEM file of the CA that signed the endpoint\'s certificate.' },
+  OUTPOST_REMOTE_WRITE_CERT_FILE: { group: 'sending', endpoint: 'client-certificate', default: '', example: '/etc/outpost/client.pem', doc: 'PEM client certificate for mutual TLS.' },
+  OUTPOST_REMOTE_WRITE_KEY_FILE: { group: 'sending', endpoint: 'client-certificate', default: '', example: '/etc/outpost/client-key.pem', doc: 'PEM key of the client certificate.' },
+  OUTPOST_REMOTE_WRITE_INSECURE_SKIP_VERIFY: { group: 'sending', endpoint: 'setting', default: 'false', example: 'true', doc: '`true` accepts any server certificate (testing only).' },
+  OUTPOST_REMOTE_WRITE_TIMEOUT: { group: 'sending', endpoint: 'setting', default: '30s', example: '1m', doc: 'Time one request may take, from connecting to the last byte of the answer.' }, // Prometheus's remote_timeout
+  OUTPOST_REMOTE_WRITE_MAX_BYTES_PER_SECOND: { group: 'sending', endpoint: 'setting', default: '0', example: '64KiB', doc: 'Uplink budget in bytes a second across all endpoints; `0` is no cap.' }, // 0 = no cap: most uplinks are not metered
   OUTPOST_UPLINK_METERED: { group: 'sending', default: 'false', example: 'true', doc: '`true`: bytes cost more than lag, so requests wait up to `OUTPOST_QUEUE_BATCH_SEND_DEADLINE` for more samples per series even when the link is free. `false` sends right after each commit while the link and the byte cap have room to spare.' }, // most links are not billed by the byte
-  OUTPOST_EXTERNAL_LABELS: { group: 'sending', default: '', example: 'site=farm7,gateway=gw01', doc: 'Labels added to every series sent unless the series has that label, `site=farm7,gateway=gw01`.' },
-  OUTPOST_QUEUE_CAPACITY: { group: 'sending', default: '10000', example: '20000', doc: 'Samples buffered in memory per shard.' }, // Prometheus's default: several requests' worth per shard
-  OUTPOST_QUEUE_MIN_SHARDS: { group: 'sending', default: '1', example: '1', doc: 'Fewest parallel request streams per endpoint.' }, // one sequential sender is enough on a quiet link
-  OUTPOST_QUEUE_MAX_SHARDS: { group: 'sending', default: '4', example: '8', doc: 'Most parallel request streams per endpoint; the sender picks within the bounds.' }, // a Pi has 4 cores and one uplink; Prometheus's 50 is for servers
-  OUTPOST_QUEUE_MAX_SAMPLES_PER_SEND: { group: 'sending', default: '2000', example: '5000', doc: 'Most samples in one request.' }, // Prometheus's default
-  OUTPOST_QUEUE_BATCH_SEND_DEADLINE: { group: 'sending', default: '5s', example: '10s', doc: 'Longest a sample waits for a fuller request.' }, // Prometheus's default: fresh data waits at most 5s for a full batch
-  OUTPOST_QUEUE_MIN_BACKOFF: { group: 'sending', default: '1s', example: '500ms', doc: 'First retry delay after a failed request.' }, // not Prometheus's 30ms: quick retries only burn a flaky radio link
-  OUTPOST_QUEUE_MAX_BACKOFF: { group: 'sending', default: '1m', example: '5m', doc: 'Longest retry delay; delays grow exponentially with full jitter in between.' }, // a dead link is probed about once a minute
-  OUTPOST_QUEUE_RETRY_ON_HTTP_429: { group: 'sending', default: 'true', example: 'false', doc: '`true` retries 429 answers, honouring `Retry-After`; `false` drops their batch.' }, // throttling asks for a pause, not for data loss
+  OUTPOST_EXTERNAL_LABELS: { group: 'sending', endpoint: 'setting', default: '', example: 'site=farm7,gateway=gw01', doc: 'Labels added to every series sent unless the series has that label, `site=farm7,gateway=gw01`.' },
+  OUTPOST_QUEUE_CAPACITY: { group: 'sending', endpoint: 'setting', default: '10000', example: '20000', doc: 'Samples buffered in memory per shard.' }, // Prometheus's default: several requests' worth per shard
+  OUTPOST_QUEUE_MIN_SHARDS: { group: 'sending', endpoint: 'setting', default: '1', example: '1', doc: 'Fewest parallel request streams per endpoint.' }, // one sequential sender is enough on a quiet link
+  OUTPOST_QUEUE_MAX_SHARDS: { group: 'sending', endpoint: 'setting', default: '4', example: '8', doc: 'Most parallel request streams per endpoint; the sender picks within the bounds.' }, // a Pi has 4 cores and one uplink; Prometheus's 50 is for servers
+  OUTPOST_QUEUE_MAX_SAMPLES_PER_SEND: { group: 'sending', endpoint: 'setting', default: '2000', example: '5000', doc: 'Most samples in one request.' }, // Prometheus's default
+  OUTPOST_QUEUE_BATCH_SEND_DEADLINE: { group: 'sending', endpoint: 'setting', default: '5s', example: '10s', doc: 'Longest a sample waits for a fuller request.' }, // Prometheus's default: fresh data waits at most 5s for a full batch
+  OUTPOST_QUEUE_MIN_BACKOFF: { group: 'sending', endpoint: 'setting', default: '1s', example: '500ms', doc: 'First retry delay after a failed request.' }, // not Prometheus's 30ms: quick retries only burn a flaky radio link
+  OUTPOST_QUEUE_MAX_BACKOFF: { group: 'sending', endpoint: 'setting', default: '1m', example: '5m', doc: 'Longest retry delay; delays grow exponentially with full jitter in between.' }, // a dead link is probed about once a minute
+  OUTPOST_QUEUE_RETRY_ON_HTTP_429: { group: 'sending', endpoint: 'setting', default: 'true', example: 'false', doc: '`true` retries 429 answers, honouring `Retry-After`; `false` drops their batch.' }, // throttling asks for a pause, not for data loss
   // Inputs
   OUTPOST_HOST_METRICS: { group: 'inputs', default: 'true', example: 'false', doc: 'Built-in host exporter with node_exporter-compatible series.' },
   OUTPOST_HOST_METRICS_INTERVAL: { group: 'inputs', default: '15s', example: '30s', doc: 'How often host metrics are collected.' }, // the scrape interval node_exporter dashboards assume
@@ -78,3 +87,19 @@ export const VARIABLES = {
 
 /** The name of a variable outpost reads. */
 export type VariableName = keyof typeof VARIABLES;
+
+/** What the table says of a setting only named endpoints have. */
+export interface EndpointOnlyInfo {
+  readonly example: string;
+  readonly doc: string;
+}
+
+/**
+ * Settings only a named endpoint has, `OUTPOST_ENDPOINT_<NAME>_<SETTING>`, by suffix. Its other
+ * settings are the variables marked `endpoint` in VARIABLES, under their suffix after
+ * `OUTPOST_REMOTE_WRITE_` or `OUTPOST_` (see endpoints.ts).
+ */
+export const ENDPOINT_ONLY_SETTINGS = {
+  URL: { example: 'https://prometheus.example.com/api/v1/write', doc: 'Declares endpoint `<NAME>` (`[A-Z0-9]+`, shown lower-case as `endpoint="<name>"`) and where it writes; a tenant path such as VictoriaMetrics cluster\'s `/insert/<tenant>/prometheus/api/v1/write` goes here.' },
+  RELABEL_CONFIG_FILE: { example: '/etc/outpost/cloud-relabel.yml', doc: 'YAML list of Prometheus `write_relabel_configs`, applied on the way to this endpoint only (after the external labels); samples of the series it drops advance the endpoint\'s cursor and are counted in `outpost_samples_filtered_total`. Not inherited: `OUTPOST_RELABEL_CONFIG_FILE` applies before the WAL, to every endpoint.' },
+} as const satisfies Record<string, EndpointOnlyInfo>;

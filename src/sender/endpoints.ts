@@ -1,17 +1,21 @@
 import type { Config } from '../config/env.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
-import { normalizeLabels } from '../model/labels.js';
+import { normalizeLabels, type Labels } from '../model/labels.js';
 import { metadataOfMetric } from '../model/metadata.js';
 import { readVersion } from '../lib/version.js';
 import type { EndpointView } from '../status/sender-metrics.js';
 import type { Wal, WalConsumer } from '../wal/wal.js';
 import { createBandwidthEstimator } from './bandwidth.js';
 import { createConcurrency } from './concurrency.js';
-import { createRateLimiter } from './rate-limiter.js';
+import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { startSender, type Sender, type SenderCounters } from './sender.js';
+import { createSharedBudget } from './shared-budget.js';
 import type { Transport } from './transport.js';
-import { createWireSeriesCache } from './wire-series.js';
+import { createWireSeriesCache, type WireSeriesCache } from './wire-series.js';
+import { withWriteRelabel } from './write-relabel.js';
+
+type EndpointConfig = Config['remoteWrite']['endpoints'][number];
 
 /** The running senders, one per endpoint, and what the status page and metrics read of them. */
 export interface Endpoints {
@@ -23,50 +27,77 @@ export interface Endpoints {
 }
 
 /**
- * Starts one sender per transport (OUTPOST_REMOTE_WRITE_URL), each reading its own WAL cursor,
- * so a dead endpoint never holds back a live one. One token bucket is shared by all of them.
+ * Starts one sender per endpoint of `config.remoteWrite.endpoints`, `transports` in the same
+ * order, each reading its own WAL cursor (named by the transport's URL, which has no credentials),
+ * so a dead endpoint never holds back a live one. Each is sent with its own settings: protocol,
+ * queue, external labels and write relabel rules, and its own byte cap, beside the cap of all
+ * endpoints together, which those behind share fairly (shared-budget.ts).
  */
-export function startEndpoints(config: Config, wal: Wal, transports: Transport[], countersFor: (url: string) => SenderCounters, clock: Clock, log: Logger): Endpoints {
+export function startEndpoints(config: Config, wal: Wal, transports: Transport[], countersFor: (url: string, name: string) => SenderCounters, clock: Clock, log: Logger): Endpoints {
   const rw = config.remoteWrite;
-  const limiter = createRateLimiter(rw.maxBytesPerSecond);
-  const external = normalizeLabels(Object.entries(rw.externalLabels).map(([name, value]) => ({ name, value })));
-  if (typeof external === 'string') throw new Error('external labels: ' + external);
-  // 2.0 series carry their family's metadata; 1.0 endpoints send it apart (see the sender).
-  const series = createWireSeriesCache((ref) => wal.labels(ref), external, clock, undefined, (name) => metadataOfMetric(name, (family) => wal.metadata(family)));
-  const senders: Array<{ sender: Sender; transport: Transport; consumer: WalConsumer }> = transports.map((transport) => {
+  if (transports.length !== rw.endpoints.length) throw new Error(`${transports.length} transports for ${rw.endpoints.length} endpoints`);
+  const budget = createSharedBudget(rw.maxBytesPerSecond);
+  const metadataOf = (name: string) => metadataOfMetric(name, (family) => wal.metadata(family));
+  // Endpoints with the same external labels share their wire series (2.0 series carry their
+  // family's metadata; 1.0 endpoints send it apart, see the sender).
+  const wireCaches = new Map<string, WireSeriesCache>();
+  const wireSeriesOf = (endpoint: EndpointConfig): WireSeriesCache => {
+    const key = JSON.stringify(endpoint.externalLabels);
+    let cache = wireCaches.get(key);
+    if (cache === undefined) wireCaches.set(key, (cache = createWireSeriesCache((ref) => wal.labels(ref), externalLabels(endpoint), clock, undefined, metadataOf)));
+    return cache;
+  };
+  const senders: Array<{ sender: Sender; transport: Transport; consumer: WalConsumer; name: string }> = rw.endpoints.map((endpoint, i) => {
+    const transport = transports[i]!;
     const consumer = wal.consumer(transport.url);
+    // The endpoint's own cap matters only below the cap of all: above it, that one holds first.
+    const ownCap = endpoint.maxBytesPerSecond > 0 && (rw.maxBytesPerSecond === 0 || endpoint.maxBytesPerSecond < rw.maxBytesPerSecond) ? endpoint.maxBytesPerSecond : 0;
     const sender = startSender({
       url: transport.url,
-      protocol: rw.protocol,
+      protocol: endpoint.protocol,
       version: readVersion(),
       consumer,
-      series,
+      series: withWriteRelabel(wireSeriesOf(endpoint), endpoint.relabelRules, clock, metadataOf),
       transport,
-      limiter,
+      limiter: ownCap > 0 ? bothOf(createRateLimiter(ownCap), budget.share()) : budget.share(),
       bandwidth: createBandwidthEstimator(),
-      concurrency: createConcurrency({ minShards: rw.queue.minShards, maxShards: rw.queue.maxShards }),
-      queue: rw.queue,
-      counters: countersFor(transport.url),
+      concurrency: createConcurrency({ minShards: endpoint.queue.minShards, maxShards: endpoint.queue.maxShards }),
+      queue: endpoint.queue,
+      counters: countersFor(transport.url, endpoint.name),
       clock,
-      log: log.child({ component: 'sender', url: transport.url }),
+      log: log.child({ component: 'sender', endpoint: endpoint.name, url: transport.url }),
       pollIntervalMs: config.wal.commitIntervalMs,
       metadata: () => wal.metadataFamilies(),
       afterCommit: (fn) => wal.afterCommit(fn),
       metered: rw.uplinkMetered,
-      maxBytesPerSecond: rw.maxBytesPerSecond,
+      maxBytesPerSecond: ownCap > 0 ? ownCap : rw.maxBytesPerSecond,
     });
-    return { sender, transport, consumer };
+    return { sender, transport, consumer, name: endpoint.name };
   });
   return {
-    views: senders.map(({ sender, transport, consumer }) => ({
+    views: senders.map(({ sender, transport, consumer, name }) => ({
       url: transport.url,
+      name,
       status: () => sender.status(),
       backlog: () => consumer.backlog(),
     })),
-    shedCaches: () => series.clear(),
+    shedCaches() {
+      for (const cache of wireCaches.values()) cache.clear();
+    },
     async stop(deadlineMs) {
       await Promise.all(senders.map(({ sender }) => sender.stop(deadlineMs)));
       for (const { transport } of senders) transport.close();
     },
   };
+}
+
+function externalLabels(endpoint: EndpointConfig): Labels {
+  const labels = normalizeLabels(Object.entries(endpoint.externalLabels).map(([name, value]) => ({ name, value })));
+  if (typeof labels === 'string') throw new Error(`external labels of endpoint ${endpoint.name}: ${labels}`);
+  return labels;
+}
+
+/** Takes from `first`, then from `second`: both caps hold. */
+function bothOf(first: RateLimiter, second: RateLimiter): RateLimiter {
+  return { take: async (bytes) => { await first.take(bytes); await second.take(bytes); } };
 }

@@ -55,7 +55,7 @@ import { encodeMetadataRequest, encodeRequest, remoteWriteHeaders, type RemoteWr
 import { newestTimestamp, oldestTimestamp, requestsOf, sampleCount, splitByTime, withoutOlderThan } from './request-parts.js';
 import { SeriesGrouper } from './series-group.js';
 import type { SendResult, Transport } from './transport.js';
-import type { WireSeriesCache } from './wire-series.js';
+import type { EndpointSeries } from './write-relabel.js';
 
 // While a shard waits out a backoff longer than this, an empty write request asks the endpoint
 // every few seconds whether it is back (see `probeUntilBack`).
@@ -96,6 +96,8 @@ export interface SenderCounters {
   roundFailed(): void;
   /** A 1.0 metadata request of `entries` families and `bytes` bytes was delivered. */
   metadataSent(entries: number, bytes: number): void;
+  /** Samples the endpoint's write relabel rules dropped (acked with their round, never sent). */
+  filtered(samples: number): void;
 }
 
 /** The queue settings a sender uses (OUTPOST_QUEUE_*). */
@@ -116,8 +118,8 @@ export interface SenderOptions {
   /** Outpost's version, for the User-Agent. */
   version: string;
   consumer: WalConsumer;
-  /** The series of the WAL's refs, external labels merged in (shared by the endpoints). */
-  series: WireSeriesCache;
+  /** The series of the WAL's refs as this endpoint gets them: external labels merged in, its write relabel rules applied. */
+  series: EndpointSeries;
   transport: Transport;
   limiter: RateLimiter;
   bandwidth: BandwidthEstimator;
@@ -423,7 +425,9 @@ export function startSender(options: SenderOptions): Sender {
     batchRead = { start: batch.start, end: batch.end, count: batch.count };
     const grouped = grouper.group(batch, options.series.get);
     if (grouped.unlabelled > 0) counters.failed(grouped.unlabelled);
-    const perShard = splitIntoShards(grouped.series, batch.count - grouped.unlabelled, shards);
+    // Counted once acked: a round that is rewound meets the same samples again.
+    const filtered = grouped.filtered;
+    const perShard = splitIntoShards(grouped.series, batch.count - grouped.unlabelled - grouped.filtered, shards);
     const started = clock.now();
     roundError = null;
     roundBytes = 0;
@@ -435,6 +439,7 @@ export function startSender(options: SenderOptions): Sender {
       return false;
     }
     consumer.ack(batch.end);
+    if (filtered > 0) counters.filtered(filtered);
     waitingSince = null;
     streamed(roundBytes);
     const elapsed = Math.max(1, clock.now() - started);

@@ -21,10 +21,13 @@ export interface GroupedSamples {
   readonly series: SeriesSamples[];
   /** Samples left out because their series has no labels any more. */
   readonly unlabelled: number;
+  /** Samples left out because the endpoint's write relabel rules drop their series. */
+  readonly filtered: number;
 }
 
 const EMPTY = 0; // WAL refs start at 1
 const UNLABELLED = -1;
+const FILTERED = -2;
 
 /** Groups WAL batches by series, reusing its arrays; one grouping at a time (see `group`). */
 export class SeriesGrouper {
@@ -48,11 +51,12 @@ export class SeriesGrouper {
    * series' samples in batch order, and looks up each series once with `seriesOf` (a
    * `WireSeriesCache`'s `get`). Samples whose series has no labels (collected, which the WAL rules
    * out for data it still holds) are left out and counted, so they can be reported rather than
-   * block delivery. The result (its list, views and columns) is the grouper's own, not the batch's:
+   * block delivery. Samples of series `seriesOf` gives as null (dropped by the endpoint's write
+   * relabel rules) are left out and counted apart. The result (its list, views and columns) is the grouper's own, not the batch's:
    * it stays valid after the WAL's next `read()`, until the next `group` call. Values are copied as
    * bits, so NaN payloads survive.
    */
-  group(columns: SampleColumns & { readonly count: number }, seriesOf: (ref: number) => WireSeries | undefined): GroupedSamples {
+  group(columns: SampleColumns & { readonly count: number }, seriesOf: (ref: number) => WireSeries | null | undefined): GroupedSamples {
     const n = columns.count;
     const { refs, timestamps } = columns;
     this.reserve(n);
@@ -63,6 +67,7 @@ export class SeriesGrouper {
 
     // Pass 1: the group of every sample and each group's size.
     let unlabelled = 0;
+    let filtered = 0;
     for (let i = 0; i < n; i++) {
       const ref = refs[i]!;
       let slot = hashRef(ref) & mask;
@@ -72,12 +77,13 @@ export class SeriesGrouper {
         group = slotGroups[slot]!;
       } else {
         const wire = seriesOf(ref);
-        group = wire === undefined ? UNLABELLED : this.addGroup(wire);
+        group = wire === undefined ? UNLABELLED : wire === null ? FILTERED : this.addGroup(wire);
         slotRefs[slot] = ref;
         slotGroups[slot] = group;
       }
       groupOf[i] = group;
       if (group === UNLABELLED) unlabelled++;
+      else if (group === FILTERED) filtered++;
       else this.sizes[group]!++;
     }
 
@@ -97,16 +103,16 @@ export class SeriesGrouper {
       start += sizes[g]!;
     }
     const inWords = new Uint32Array(columns.values.buffer, columns.values.byteOffset, n * 2);
-    const outWords = new Uint32Array(outValues.buffer, 0, 2 * (n - unlabelled));
+    const outWords = new Uint32Array(outValues.buffer, 0, 2 * (n - unlabelled - filtered));
     for (let i = 0; i < n; i++) {
       const group = groupOf[i]!;
-      if (group === UNLABELLED) continue;
+      if (group < 0) continue;
       const to = next[group]!++;
       outTimes[to] = timestamps[i]!;
       outWords[2 * to] = inWords[2 * i]!;
       outWords[2 * to + 1] = inWords[2 * i + 1]!;
     }
-    return { series: result, unlabelled };
+    return { series: result, unlabelled, filtered };
   }
 
   private addGroup(wire: WireSeries): number {

@@ -169,7 +169,7 @@ export function createStatusCollector(options: StatusCollectorOptions): StatusCo
     const fullIn = (!status.up || lagging) && eta === null ? secondsUntilFull(settings.walMaxBytes, wal.bytes, rate(current, WAL_BYTES, GROWTH_WINDOW_MS)) : null;
     const { state, reason } = classifyEndpoint({ up: status.up, lastError: status.lastError, backlogAgeMs, lastLoss: lastLoss(i), budgetFullInSeconds: fullIn }, r);
     return {
-      url: view.url, state, stateReason: reason, up: status.up, shards: status.shards,
+      url: view.url, name: view.name, state, stateReason: reason, up: status.up, shards: status.shards,
       protocol: status.protocol, learnedAgeLimitSeconds: status.learnedAgeLimitMs === null ? null : status.learnedAgeLimitMs / 1000,
       backlogSamples, backlogAgeSeconds: backlogAgeMs === null ? null : backlogAgeMs / 1000,
       sendRateSamplesPerSecond: rate(current, base + SENT_SAMPLES, RATE_WINDOW_MS),

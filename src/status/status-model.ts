@@ -75,6 +75,8 @@ export interface EndpointHistory {
 /** One remote-write endpoint in the status document. */
 export interface EndpointReport {
   url: string;
+  /** The endpoint's name: `cloud` for OUTPOST_ENDPOINT_CLOUD_URL, `remote-write-1`, … for the URLs of OUTPOST_REMOTE_WRITE_URL. */
+  name: string;
   state: EndpointState;
   /** One sentence on why the state is what it is. */
   stateReason: string;

@@ -84,6 +84,8 @@ export interface FaultReceiverOptions {
    * receiver does: 2xx without them, having stored nothing.
    */
   rw2?: boolean;
+  /** The Authorization header it requires, as a receiver behind auth does: any other gets 401, stores nothing. */
+  authorization?: string;
 }
 
 /** Starts a receiver on 127.0.0.1, port chosen by the system, answering with `mode` (default ok). */
@@ -132,7 +134,9 @@ export async function startFaultReceiver(options: FaultReceiverOptions = {}): Pr
 
   function answer(current: Exclude<FaultMode, { kind: 'hang' }>, request: ReceivedRequest, res: ServerResponse): void {
     if (current.kind === 'status' && current.times !== undefined && --current.times <= 0) mode = { kind: 'ok' };
-    if (current.kind === 'reset') {
+    if (options.authorization !== undefined && request.headers.authorization !== options.authorization) {
+      refuse(res, 401, 'unauthorized');
+    } else if (current.kind === 'reset') {
       res.socket?.resetAndDestroy();
     } else if (current.kind === 'status') {
       refuse(res, current.status, current.body ?? '', current.retryAfter);

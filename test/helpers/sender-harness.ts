@@ -18,9 +18,14 @@ export interface CountedSends {
   roundFailures: number;
   /** Metadata entries delivered. */
   metadataEntries: number;
+  /** Samples the endpoint's write relabel rules dropped. */
+  filtered: number;
 }
 
-/** A WAL in `dir` with senders to `urls`, committed every 50 ms, as the runtime wires them. */
+/**
+ * A WAL in `dir` with senders to `urls` (OUTPOST_REMOTE_WRITE_URL) and to the named endpoints of
+ * `env`, committed every 50 ms, as the runtime wires them; `counts` is keyed by URL without credentials.
+ */
 export interface SenderHarness {
   wal: Wal;
   endpoints: Endpoints;
@@ -45,13 +50,13 @@ export function startSenderHarness(dir: string, urls: string[], env: Record<stri
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.problem).join('; '));
   const config = loaded.config;
   const rw = config.remoteWrite;
-  const transports = rw.urls.map((url) => createTransport({
-    url, auth: rw.auth, headers: rw.headers, tls: rw.tls, timeoutMs: rw.timeoutMs, retryOnHttp429: rw.queue.retryOnHttp429, log: silentLogger,
+  const transports = rw.endpoints.map((e) => createTransport({
+    url: e.url, auth: e.auth, headers: e.headers, tls: e.tls, timeoutMs: e.timeoutMs, retryOnHttp429: e.queue.retryOnHttp429, log: silentLogger,
   }));
   const wal = openTestWal(dir, { clock: systemClock, consumers: transports.map((t) => t.url) });
   const counts = new Map<string, CountedSends>();
   const countersFor = (url: string): SenderCounters => {
-    const c: CountedSends = { sent: 0, failed: 0, retried: 0, rejected: {}, roundFailures: 0, metadataEntries: 0 };
+    const c: CountedSends = { sent: 0, failed: 0, retried: 0, rejected: {}, roundFailures: 0, metadataEntries: 0, filtered: 0 };
     counts.set(url, c);
     return {
       sent: (n) => (c.sent += n),
@@ -60,6 +65,7 @@ export function startSenderHarness(dir: string, urls: string[], env: Record<stri
       rejected: (reason, n) => (c.rejected[reason] = (c.rejected[reason] ?? 0) + n),
       roundFailed: () => c.roundFailures++,
       metadataSent: (n) => (c.metadataEntries += n),
+      filtered: (n) => (c.filtered += n),
     };
   };
   const endpoints = startEndpoints(config, wal, transports, countersFor, systemClock, silentLogger);

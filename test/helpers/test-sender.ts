@@ -15,6 +15,8 @@ export interface CountedSender {
   sent: number;
   rejected: Partial<Record<RejectReason, number>>;
   roundFailures: number;
+  /** Samples the write relabel rules dropped. */
+  filtered: number;
 }
 
 /** Settings a test may change; the defaults send at once with short backoffs. */
@@ -35,7 +37,7 @@ export interface TestSenderOptions {
 
 /** Starts a sender of `wal`'s consumer 'c' through `transport`; stop it with `sender.stop`. */
 export function startTestSender(wal: Wal, transport: Transport, options: TestSenderOptions = {}): { sender: Sender; counted: CountedSender } {
-  const counted: CountedSender = { sent: 0, rejected: {}, roundFailures: 0 };
+  const counted: CountedSender = { sent: 0, rejected: {}, roundFailures: 0, filtered: 0 };
   const shards = options.shards ?? 1;
   const sender = startSender({
     url: transport.url,
@@ -58,6 +60,7 @@ export function startTestSender(wal: Wal, transport: Transport, options: TestSen
       rejected: (reason, n) => (counted.rejected[reason] = (counted.rejected[reason] ?? 0) + n),
       roundFailed: () => counted.roundFailures++,
       metadataSent() {},
+      filtered: (n) => (counted.filtered += n),
     },
     clock: systemClock,
     log: silentLogger,

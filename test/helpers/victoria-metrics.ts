@@ -19,23 +19,29 @@ export interface VictoriaMetricsServer {
   stop(): Promise<void>;
 }
 
-/** Starts VictoriaMetrics with its data in `dir`; resolves when it is ready. */
-export async function startVictoriaMetrics(dir: string): Promise<VictoriaMetricsServer> {
+/**
+ * Starts VictoriaMetrics with its data in `dir`; resolves when it is ready. With `basicAuth` every
+ * request, writes and queries, needs those credentials (`-httpAuth.*`); the helper's own queries send them.
+ */
+export async function startVictoriaMetrics(dir: string, basicAuth?: { username: string; password: string }): Promise<VictoriaMetricsServer> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const auth = basicAuth === undefined ? [] : [`-httpAuth.username=${basicAuth.username}`, `-httpAuth.password=${basicAuth.password}`];
+  const init: RequestInit = basicAuth === undefined ? {} : { headers: { authorization: 'Basic ' + Buffer.from(`${basicAuth.username}:${basicAuth.password}`).toString('base64') } };
   const daemon = await startDaemon({
     name: 'victoria-metrics',
     bin: VICTORIA_METRICS_BIN,
     // latencyOffset 0: by default the newest 30 s are left out of queries, as still settling.
-    args: [`-storageDataPath=${join(dir, 'vm')}`, `-httpListenAddr=127.0.0.1:${port}`, '-search.latencyOffset=0s', '-search.disableCache', '-loggerLevel=ERROR'],
+    args: [`-storageDataPath=${join(dir, 'vm')}`, `-httpListenAddr=127.0.0.1:${port}`, '-search.latencyOffset=0s', '-search.disableCache', '-loggerLevel=ERROR', ...auth],
+    // /health answers without credentials.
     ready: answers200(`${base}/health`),
     timeoutMs: 20_000,
   });
   return {
     writeUrl: `${base}/api/v1/write`,
     async query(expr) {
-      await (await fetch(`${base}/internal/force_flush`)).arrayBuffer();
-      const res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`);
+      await (await fetch(`${base}/internal/force_flush`, init)).arrayBuffer();
+      const res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`, init);
       const body = (await res.json()) as { status: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
       if (body.status !== 'success') throw new Error(`query ${expr} failed`);
       return body.data.result;

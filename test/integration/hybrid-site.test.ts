@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEPLOY_DIR, describeRun, run } from '../helpers/deploy.js';
@@ -15,12 +15,17 @@ import { createExporterAccount, mariadbSkip, startMariadb, startMysqldExporter }
 import { mosquittoPub, mosquittoSkip, startMosquitto } from '../helpers/mosquitto.js';
 import { MAIN_JS, startOutpostProcess, waitForStatus, type OutpostProcess } from '../helpers/outpost-process.js';
 import { prometheusSkip, startPrometheus, type PrometheusServer } from '../helpers/prometheus.js';
+import { startRecordingProxy } from '../helpers/recording-proxy.js';
 import { redisSkip, startRedis, startRedisExporter } from '../helpers/redis.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const RECIPE_DIR = join(DEPLOY_DIR, 'examples/hybrid-site');
 const RECIPE_ENV = join(RECIPE_DIR, 'outpost.env');
 const RECIPE_RELABEL = join(RECIPE_DIR, 'relabel.yml');
+/** The variant with a cloud and a site endpoint: replaces the recipe's OUTPOST_REMOTE_WRITE_URL. */
+const VARIANT_ENV = join(RECIPE_DIR, 'named-endpoints.env');
+const VARIANT_RELABEL = join(RECIPE_DIR, 'cloud-relabel.yml');
+const CLOUD_TOKEN = 'cloud-token-e2e';
 /** The host name given to Outpost; not this machine's, so a `host` label can only come from the environment. */
 const HOST = 'gw-e2e-7';
 const OUTAGE_MS = 60_000;
@@ -37,6 +42,17 @@ function readEnvFile(path: string): Record<string, string> {
     env[m[1]!] = m[2]!;
   }
   return env;
+}
+
+/**
+ * The recipe with the variant's endpoints instead of its OUTPOST_REMOTE_WRITE_URL, and this
+ * machine's paths for the files the variant names (the cloud's relabel file and token file).
+ */
+function variantEnv(recipe: Record<string, string>, tokenFile: string): Record<string, string> {
+  const { OUTPOST_REMOTE_WRITE_URL: _, ...rest } = recipe;
+  const variant = readEnvFile(VARIANT_ENV);
+  assert.ok(variant.OUTPOST_ENDPOINT_CLOUD_BEARER_TOKEN_FILE !== undefined && variant.OUTPOST_ENDPOINT_CLOUD_RELABEL_CONFIG_FILE !== undefined);
+  return { ...rest, ...variant, OUTPOST_ENDPOINT_CLOUD_BEARER_TOKEN_FILE: tokenFile, OUTPOST_ENDPOINT_CLOUD_RELABEL_CONFIG_FILE: VARIANT_RELABEL };
 }
 
 /** The labels of `OUTPOST_EXTERNAL_LABELS` (`a=b,c=d`). */
@@ -61,6 +77,22 @@ describe('hybrid-site recipe: configuration', () => {
     const result = await run(process.execPath, [MAIN_JS, 'check-config'], { env });
     assert.equal(result.code, 0, describeRun(result));
     assert.equal(result.stderr, '', describeRun(result));
+  });
+
+  it('passes check-config in its named-endpoints variant, apart from the paths of its files', async (t) => {
+    const dir = tempDir();
+    t.after(dir.remove);
+    const token = join(dir.path, 'cloud-token');
+    writeFileSync(token, `${CLOUD_TOKEN}\n`);
+    const result = await run(process.execPath, [MAIN_JS, 'check-config'], { env: { ...variantEnv(env, token) } });
+    assert.equal(result.code, 0, describeRun(result));
+    assert.equal(result.stderr, '', describeRun(result));
+    const printed = JSON.parse(result.stdout) as { remoteWrite: { endpoints: Array<{ name: string; auth: object; headers: object; relabelRules: number }> } };
+    assert.deepEqual(printed.remoteWrite.endpoints.map((e) => [e.name, e.auth, e.headers, e.relabelRules > 0]), [
+      ['cloud', { kind: 'bearer', token: '<redacted>' }, { 'X-Scope-OrgID': 'farm7' }, true],
+      ['site', { kind: 'none' }, {}, false],
+    ]);
+    assert.ok(!result.stdout.includes(CLOUD_TOKEN));
   });
 
   it('refuses to start without HOSTNAME, naming the variable and the relabel rule that uses it', async () => {
@@ -95,6 +127,13 @@ describe('hybrid-site recipe: a whole site end to end', { skip, timeout: 240_000
   let outpostReadyAt: number;
   let redisExporterPort: number;
   let mysqlExporterPort: number;
+  /** The recipe's variables with the ports of the services started here. */
+  let siteEnv: Record<string, string>;
+  /** Shorter intervals for the test; see `before`. */
+  const TIMINGS = {
+    OUTPOST_HOST_METRICS_INTERVAL: '1s', OUTPOST_SCRAPE_INTERVAL: '1s', OUTPOST_WAL_COMMIT_INTERVAL: '500ms',
+    OUTPOST_QUEUE_BATCH_SEND_DEADLINE: '500ms', OUTPOST_QUEUE_MAX_BACKOFF: '2s',
+  };
   let publishing = true;
   let publishError: unknown = null;
 
@@ -121,6 +160,7 @@ describe('hybrid-site recipe: a whole site end to end', { skip, timeout: 240_000
     // The recipe's loopback services, by their default ports, on the ports they got here.
     const ports = new Map([[9121, redisExporterPort], [9104, mysqlExporterPort], [1883, mosquitto.port]]);
     const env = Object.fromEntries(Object.entries(recipe).map(([name, value]) => [name, substitutePorts(value, ports)]));
+    siteEnv = env;
     assert.equal(recipe.OUTPOST_REMOTE_WRITE_URL!.split(',').length, 2, 'the recipe writes to two receivers');
     assert.ok(recipe.HOSTNAME !== undefined && recipe.OUTPOST_RELABEL_CONFIG_FILE !== undefined);
     outpost = await startOutpostProcess({
@@ -134,11 +174,7 @@ describe('hybrid-site recipe: a whole site end to end', { skip, timeout: 240_000
       // then for its batch: about 7 s with the defaults (1s, 1s, 5s), over the 5 s lag bound
       // before any outage; 500 ms each keep the steady lag near 1.5 s. A dead receiver is retried
       // at least every 2 s, so catching up starts soon after its restart.
-      OUTPOST_HOST_METRICS_INTERVAL: '1s',
-      OUTPOST_SCRAPE_INTERVAL: '1s',
-      OUTPOST_WAL_COMMIT_INTERVAL: '500ms',
-      OUTPOST_QUEUE_BATCH_SEND_DEADLINE: '500ms',
-      OUTPOST_QUEUE_MAX_BACKOFF: '2s',
+      ...TIMINGS,
     });
     cleanups.push(async () => {
       outpost.child.kill('SIGTERM');
@@ -288,5 +324,67 @@ describe('hybrid-site recipe: a whole site end to end', { skip, timeout: 240_000
     const gapAt = times[gaps.indexOf(longestGap)]! - times[0]!;
     assert.ok(longestGap < 1.5, `up{job="redis"}: ${times.length - 2} samples in ${windowS} s, longest gap ${longestGap.toFixed(3)} s, ${gapAt.toFixed(1)} s into the window (outage from ${(stoppedAt / 1000 - times[0]!).toFixed(1)} s)`);
     t.diagnostic(`${liveSamples.size} series, ${total} samples in the window; caught up ${caughtUpAfterS.toFixed(1)} s after the restart; live lag at most ${maxStatusLag.toFixed(1)} s (status), ${maxReceiverLag.toFixed(1)} s (receiver)`);
+  });
+  it('named-endpoints variant: the cloud gets only its token and tenant and only host and sensor series, the site everything and no credentials', async (t) => {
+    const dir2 = tempDir('outpost-site-variant-');
+    t.after(dir2.remove);
+    const sub = (name: string): string => {
+      const path = join(dir2.path, name);
+      mkdirSync(path);
+      return path;
+    };
+    const token = join(dir2.path, 'cloud-token');
+    writeFileSync(token, `${CLOUD_TOKEN}\n`);
+    const [cloudProm, siteProm] = [await startPrometheus(sub('cloud')), await startPrometheus(sub('site'))];
+    t.after(() => Promise.all([cloudProm.stop(), siteProm.stop()]));
+    // The cloud's gateway refuses a request without the token and the tenant, as Mimir's does.
+    const cloud = await startRecordingProxy(cloudProm.writeUrl, { authorization: `Bearer ${CLOUD_TOKEN}`, 'x-scope-orgid': 'farm7' });
+    const site = await startRecordingProxy(siteProm.writeUrl);
+    t.after(() => Promise.all([cloud.close(), site.close()]));
+    const variant = await startOutpostProcess({
+      ...variantEnv(siteEnv, token),
+      HOSTNAME: HOST,
+      OUTPOST_ENDPOINT_CLOUD_URL: cloud.url,
+      OUTPOST_ENDPOINT_SITE_URL: site.url,
+      OUTPOST_RELABEL_CONFIG_FILE: RECIPE_RELABEL,
+      OUTPOST_DATA_DIR: sub('outpost'),
+      // Its own MQTT session: the default id is made from the machine's host name, the other Outpost's too.
+      OUTPOST_MQTT_CLIENT_ID: 'outpost-variant-e2e',
+      ...TIMINGS,
+    });
+    t.after(async () => {
+      variant.child.kill('SIGTERM');
+      const timer = setTimeout(() => variant.child.kill('SIGKILL'), 15_000);
+      await variant.exited;
+      clearTimeout(timer);
+    });
+    await waitForStatus(`http://127.0.0.1:${variant.port}/-/ready`, 200, 20_000);
+
+    const cloudProblems = async (): Promise<string[]> => {
+      const problems: string[] = [];
+      const expect = async (expr: string, ok: (r: PromResult) => boolean, what: string): Promise<void> => {
+        const result = await queryAt(cloudProm, expr, Date.now() / 1000);
+        if (!ok(result)) problems.push(`${expr}: expected ${what}, got ${JSON.stringify(result).slice(0, 300)}`);
+      };
+      await expect('node_load1', (r) => r.length === 1, 'the host metrics');
+      await expect('temperature{room="kitchen"}', (r) => r.length === 1 && r[0]!.value![1] === '21.5', 'the sensor reading');
+      await expect('battery_level{device="porch"}', (r) => r.length === 1, 'the zigbee2mqtt reading');
+      await expect('group by (__name__) (last_over_time({__name__=~"(redis|mysql|up|scrape|outpost|prometheus)_?.*"}[1h]))', (r) => r.length === 0, 'no exporter or own series (cloud-relabel.yml)');
+      await expect('count(last_over_time({__tmp_cloud!=""}[1h]))', (r) => r.length === 0, 'no helper label');
+      return problems;
+    };
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const problems = [...(await cloudProblems()).map((p) => `cloud: ${p}`), ...(await siteProblems(siteProm)).map((p) => `site: ${p}`)];
+      if (problems.length === 0) break;
+      if (Date.now() > deadline) assert.fail(`${problems.join('\n')}\n--- outpost\n${variant.output().slice(-3000)}`);
+      await sleep(1000);
+    }
+    assert.ok(cloud.headers.length > 0 && site.headers.length > 0);
+    assert.deepEqual([...new Set(cloud.headers.map((h) => `${h.authorization} ${h['x-scope-orgid']}`))], [`Bearer ${CLOUD_TOKEN} farm7`], 'every cloud request had its token and tenant');
+    assert.deepEqual([...new Set(site.headers.map((h) => `${h.authorization} ${h['x-scope-orgid']}`))], ['undefined undefined'], 'the site never got the cloud\'s token or tenant');
+    const metrics = await (await fetch(`http://127.0.0.1:${variant.port}/metrics`)).text();
+    assert.match(metrics, /^outpost_samples_filtered_total\{url="[^"]+",endpoint="cloud"\} [1-9]/m, 'the samples kept from the cloud are counted');
+    assert.match(metrics, /^outpost_samples_filtered_total\{url="[^"]+",endpoint="site"\} 0$/m);
   });
 });

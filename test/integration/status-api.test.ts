@@ -14,7 +14,7 @@ const WAL_FIELDS = [
   'oldestUndeliveredAgeSeconds', 'pendingSamples', 'recentDrops', 'retentionSeconds', 'samplesAppended', 'segments', 'series', 'timeUntilFullSeconds',
 ];
 const ENDPOINT_FIELDS = [
-  'backlogAgeSeconds', 'backlogSamples', 'bandwidthBytesPerSecond', 'catchUpEtaSeconds', 'lastError', 'lastSuccess', 'learnedAgeLimitSeconds', 'protocol', 'sendRateSamplesPerSecond',
+  'backlogAgeSeconds', 'backlogSamples', 'bandwidthBytesPerSecond', 'catchUpEtaSeconds', 'lastError', 'lastSuccess', 'learnedAgeLimitSeconds', 'name', 'protocol', 'sendRateSamplesPerSecond',
   'shards', 'state', 'stateReason', 'timeUntilBudgetFullSeconds', 'up', 'url',
 ];
 // Short deadlines so a state change shows within a second or two.
@@ -73,6 +73,7 @@ describe('GET /api/v1/status', () => {
     const e = doc.endpoints[0]!;
     assert.deepEqual(Object.keys(e).sort(), ENDPOINT_FIELDS);
     assert.equal(e.url, receiver.url);
+    assert.equal(e.name, 'remote-write-1');
     assert.equal(e.state, 'online');
     assert.equal(e.up, true);
     assert.equal(e.lastError, null);

@@ -44,7 +44,7 @@ describe('status page in headless Chromium', { skip: chromiumSkip() }, () => {
     // Waits go through locators: the page's CSP (rightly) forbids the eval of string predicates.
     await page.locator('#state', { hasText: /^online$/ }).waitFor({ timeout: 15_000 });
     assert.equal(await page.locator('.endpoint .badge').textContent(), 'online');
-    assert.equal(await page.locator('.endpoint h2').textContent(), receiver.url);
+    assert.equal(await page.locator('.endpoint h2').textContent(), `remote-write-1 ${receiver.url}`);
     // A chart needs two points and the history takes one every 15 s (bandwidth, a difference of
     // two, needs three): the page's own refreshes draw them, without a reload.
     await page.locator('.endpoint svg').nth(2).waitFor({ timeout: 30_000 });

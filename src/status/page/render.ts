@@ -109,7 +109,7 @@ export function row(label: string, value: string, hint?: string): string {
 export function renderEndpoint(e: EndpointReport, nowMs: number): string {
   const h = e.history;
   return '<article class="card endpoint s-' + esc(e.state) + '" data-state="' + esc(e.state) + '">'
-    + '<header><h2>' + esc(e.url) + '</h2><span class="badge">' + esc(e.state) + '</span></header>'
+    + '<header><h2>' + esc(e.name) + ' <small>' + esc(e.url) + '</small></h2><span class="badge">' + esc(e.state) + '</span></header>'
     + '<p class="reason">' + esc(e.stateReason) + '</p><dl>'
     + row('Backlog', fmtNumber(e.backlogSamples, 'samples'))
     + row('Backlog age (lag)', e.backlogAgeSeconds === null ? 'none' : fmtDuration(e.backlogAgeSeconds))

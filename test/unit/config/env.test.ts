@@ -43,6 +43,7 @@ test('an empty environment gives the documented defaults', () => {
       capacity: 10_000, minShards: 1, maxShards: 4, maxSamplesPerSend: 2000, batchSendDeadlineMs: 5000,
       minBackoffMs: 1000, maxBackoffMs: 60_000, retryOnHttp429: true,
     },
+    endpoints: [],
   });
   assert.deepEqual(c.hostMetrics, { enabled: true, intervalMs: 15_000 });
   assert.deepEqual(c.scrape, { targets: [], intervalMs: 15_000, timeoutMs: 10_000 });

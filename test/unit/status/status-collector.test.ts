@@ -19,11 +19,11 @@ function fakeEndpoint(url: string) {
     backlog: { samples: 0, oldestTimestampMs: null as number | null },
     view: undefined as unknown as EndpointView,
   };
-  e.view = { url, status: () => ({ ...e.status }), backlog: () => ({ ...e.backlog }) };
+  e.view = { url, name: 'remote-write-1', status: () => ({ ...e.status }), backlog: () => ({ ...e.backlog }) };
   return e;
 }
 
-const noCounters: SenderCounters = { sent() {}, failed() {}, retried() {}, rejected() {}, roundFailed() {}, metadataSent() {} };
+const noCounters: SenderCounters = { sent() {}, failed() {}, retried() {}, rejected() {}, roundFailed() {}, metadataSent() {}, filtered() {} };
 
 function setup(urls: string[], overrides: Partial<StatusCollectorOptions> = {}) {
   const clock = createManualClock(T0);
@@ -125,6 +125,7 @@ describe('status collector', () => {
       retried: (n) => seen.push(`retried ${n}`), rejected: (r, n) => seen.push(`rejected ${r} ${n}`),
       roundFailed: () => seen.push('round failed'),
       metadataSent: (n) => seen.push(`metadata ${n}`),
+      filtered: (n) => seen.push(`filtered ${n}`),
     };
     const { collector } = setup([A], { clock });
     const counters = collector.observeSender(A, inner);

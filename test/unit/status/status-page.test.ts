@@ -11,7 +11,7 @@ const T = Date.parse(AT);
 
 function endpoint(overrides: Partial<EndpointReport> = {}): EndpointReport {
   return {
-    url: 'https://mimir.example/api/v1/push', state: 'online', stateReason: 'delivering data as it arrives', up: true, shards: 1,
+    url: 'https://mimir.example/api/v1/push', name: 'mimir', state: 'online', stateReason: 'delivering data as it arrives', up: true, shards: 1,
     protocol: '1.0', learnedAgeLimitSeconds: null, backlogSamples: 120, backlogAgeSeconds: 2, sendRateSamplesPerSecond: 60, bandwidthBytesPerSecond: 250_000,
     catchUpEtaSeconds: null, timeUntilBudgetFullSeconds: null, lastSuccess: AT, lastError: null,
     history: { t: [T - 30_000, T - 15_000, T], backlogSamples: [100, null, 120], lagSeconds: [1, 2, 2], sentBytesPerSecond: [null, 900, 1100] },
@@ -40,7 +40,7 @@ describe('status page', () => {
     const html = renderMain(doc());
     assert.match(html, /<div class="state" id="state">online<\/div>/);
     assert.match(html, /data-state="online"/);
-    assert.match(html, /<h2>https:\/\/mimir\.example\/api\/v1\/push<\/h2><span class="badge">online<\/span>/);
+    assert.match(html, /<h2>mimir <small>https:\/\/mimir\.example\/api\/v1\/push<\/small><\/h2><span class="badge">online<\/span>/);
     assert.match(html, /4\.8 MiB of 1\.0 GiB/);
     assert.match(html, /2025-01-04 10:00:00 UTC – 2025-01-04 10:05:00 UTC/);
     assert.match(html, /connect ECONNREFUSED/);
