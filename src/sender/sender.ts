@@ -28,7 +28,10 @@
  * - retry (network error, timeout, 5xx, 429) waits with exponential backoff and full jitter,
  *   Retry-After winning, and sends the same request again, forever: nothing is lost to an outage.
  *   Once one shard gets through, or a small probe does during a long backoff, every waiting shard
- *   retries at once, so the backlog starts to drain when the link returns;
+ *   retries at once, so the backlog starts to drain when the link returns. A 429 or the return
+ *   from an outage puts the endpoint on a pace (pace.ts): requests then wait their turn at a rate
+ *   that a 429 halves, carry about two seconds of the stream each (a larger one cut before is
+ *   sent in pieces), and a 429's wait is not cut short by another shard getting through;
  * - reject (other 4xx) of the samples themselves (out of order, out of bounds, too old) splits the
  *   request in two by time and sends the older half, then the newer, until the refused part spans
  *   a second, holds one series or was split three times: one series with a bad clock costs its
@@ -53,7 +56,7 @@ import { createProtocolNegotiation } from './protocol-negotiation.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { MetricMetadata } from '../model/metadata.js';
 import { encodeMetadataRequest, encodeRequest, remoteWriteHeaders, type RemoteWriteProtocol, type SeriesSamples } from './remote-write.js';
-import { newestTimestamp, oldestTimestamp, requestCutter, sampleCount, splitByTime, withoutOlderThan } from './request-parts.js';
+import { newestTimestamp, oldestTimestamp, requestCutter, requestsOf, sampleCount, splitByTime, withoutOlderThan } from './request-parts.js';
 import { SeriesGrouper } from './series-group.js';
 import type { SendResult, Transport } from './transport.js';
 import type { WireSeriesCache } from './wire-series.js';
@@ -176,7 +179,10 @@ export interface Sender {
 
 // What `sendPart` ends with when the round is being given up (deadline or a failed shard).
 const STOPPED = Symbol('stopped');
-type PartOutcome = typeof STOPPED | { kind: 'ok' } | { kind: 'reject'; reason: RejectReason; result: Extract<SendResult, { kind: 'reject' }> };
+// What `sendPart` ends with when the endpoint was paced after the part was cut and the part is
+// larger than a paced request: it goes again in pieces.
+const SPLIT = Symbol('split');
+type PartOutcome = typeof STOPPED | typeof SPLIT | { kind: 'ok' } | { kind: 'reject'; reason: RejectReason; result: Extract<SendResult, { kind: 'reject' }> };
 
 /** Starts the drain loop of one endpoint. */
 export function startSender(options: SenderOptions): Sender {
@@ -287,6 +293,10 @@ export function startSender(options: SenderOptions): Sender {
       if (part.length === 0) continue;
       const outcome = await sendPart(part, backoff);
       if (outcome === STOPPED) return false;
+      if (outcome === SPLIT) {
+        parts.unshift(...requestsOf(part, requestSize()).map((r) => ({ series: r.series, depth })));
+        continue;
+      }
       if (outcome.kind === 'ok') continue;
       const { reason, result } = outcome;
       const sampleLevel = reason === 'out_of_order' || reason === 'out_of_bounds' || reason === 'too_old';
@@ -310,6 +320,7 @@ export function startSender(options: SenderOptions): Sender {
     const samples = sampleCount(part);
     for (;;) {
       if (givingUp()) return STOPPED;
+      if (pace.rate !== null && samples > requestSize()) return SPLIT;
       const paced = pace.reserve(samples);
       if (paced > 0) await sleep(paced);
       if (givingUp()) return STOPPED;
