@@ -8,6 +8,10 @@
  * step) with the window's floor raised from 0 to `min`: the contract promises that no retry comes
  * sooner than the minimum backoff. The window starts at `[min, 2·min]`, not at `min` alone, so the
  * very first retry is already spread.
+ *
+ * A `Retry-After` is obeyed as the shortest wait and spread over up to half as much again: a
+ * receiver that tells a whole fleet "1 second" in the same second would otherwise get every
+ * gateway back in the same second.
  */
 
 /** Settings of a backoff; `minMs` and `maxMs` are the queue config values. */
@@ -28,8 +32,9 @@ export interface BackoffOptions {
 export interface Backoff {
   /**
    * Counts one more failed attempt and returns how long to wait before the next one, in
-   * milliseconds. A positive `retryAfterMs` (the server's `Retry-After`) is used as it is, up to
-   * `maxRetryAfterMs`; it still counts, so later failures without one keep growing.
+   * milliseconds. A positive `retryAfterMs` (the server's `Retry-After`), up to `maxRetryAfterMs`,
+   * is the shortest wait, spread over up to half as much again; it still counts, so later failures
+   * without one keep growing.
    */
   next(retryAfterMs?: number): number;
   /** Back to the first window; call after a success. */
@@ -37,6 +42,9 @@ export interface Backoff {
   /** Failed attempts since the last reset. */
   readonly attempts: number;
 }
+
+// How much longer than a Retry-After a retry may wait, as a share of it (see the header).
+const RETRY_AFTER_SPREAD = 0.5;
 
 /** Default of `BackoffOptions.maxRetryAfterMs`. */
 export const DEFAULT_MAX_RETRY_AFTER_MS = 10 * 60_000;
@@ -51,7 +59,7 @@ export function createBackoff(options: BackoffOptions): Backoff {
     next(retryAfterMs) {
       attempts++;
       // Retry-After: 0 would make a tight loop against a server that keeps saying it; back off as usual.
-      if (retryAfterMs !== undefined && retryAfterMs > 0) return Math.min(retryAfterMs, maxRetryAfterMs);
+      if (retryAfterMs !== undefined && retryAfterMs > 0) return Math.min(retryAfterMs, maxRetryAfterMs) * (1 + RETRY_AFTER_SPREAD * random());
       // The exponent stops growing long before 2ⁿ loses precision; max has capped the window by then.
       const ceiling = Math.max(minMs, Math.min(maxMs, minMs * 2 ** Math.min(attempts, 52)));
       return minMs + random() * (ceiling - minMs);

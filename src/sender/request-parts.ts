@@ -16,24 +16,48 @@ export interface Request {
 
 /** Splits `series` into requests of at most `maxSamples` samples, a series' samples in order. */
 export function requestsOf(series: ReadonlyArray<SeriesSamples>, maxSamples: number): Request[] {
+  const cutter = requestCutter(series);
   const requests: Request[] = [];
-  let current: SeriesSamples[] = [];
-  let samples = 0;
-  for (const s of series) {
-    for (let offset = 0; offset < s.count; ) {
-      const take = Math.min(s.count - offset, maxSamples - samples);
-      current.push(take === s.count ? s : slice(s, s.start + offset, take));
-      samples += take;
-      offset += take;
-      if (samples >= maxSamples) {
-        requests.push({ series: current, samples });
-        current = [];
-        samples = 0;
-      }
-    }
-  }
-  if (samples > 0) requests.push({ series: current, samples });
+  for (let request = cutter.next(maxSamples); request !== null; request = cutter.next(maxSamples)) requests.push(request);
   return requests;
+}
+
+/** Cuts requests off the front of a shard's series one at a time. */
+export interface RequestCutter {
+  /** The next request of at most `maxSamples` samples (at least one), or null when none is left. */
+  next(maxSamples: number): Request | null;
+}
+
+/**
+ * Cuts `series` into requests in order, each of the size asked for when it is cut: a sender
+ * that slows down mid-round (a receiver's 429) makes its next requests smaller at once.
+ */
+export function requestCutter(series: ReadonlyArray<SeriesSamples>): RequestCutter {
+  let index = 0;
+  let offset = 0;
+  return {
+    next(maxSamples) {
+      const limit = Math.max(1, maxSamples);
+      const current: SeriesSamples[] = [];
+      let samples = 0;
+      while (index < series.length && samples < limit) {
+        const s = series[index]!;
+        if (s.count === 0) {
+          index++;
+          continue;
+        }
+        const take = Math.min(s.count - offset, limit - samples);
+        current.push(take === s.count ? s : slice(s, s.start + offset, take));
+        samples += take;
+        offset += take;
+        if (offset >= s.count) {
+          index++;
+          offset = 0;
+        }
+      }
+      return samples === 0 ? null : { series: current, samples };
+    },
+  };
 }
 
 /**

@@ -28,7 +28,10 @@
  * - retry (network error, timeout, 5xx, 429) waits with exponential backoff and full jitter,
  *   Retry-After winning, and sends the same request again, forever: nothing is lost to an outage.
  *   Once one shard gets through, or a small probe does during a long backoff, every waiting shard
- *   retries at once, so the backlog starts to drain when the link returns;
+ *   retries at once, so the backlog starts to drain when the link returns. A 429 or the return
+ *   from an outage puts the endpoint on a pace (pace.ts): requests then wait their turn at a rate
+ *   that a 429 halves, carry about two seconds of the stream each (a larger one cut before is
+ *   sent in pieces), and a 429's wait is not cut short by another shard getting through;
  * - reject (other 4xx) of the samples themselves (out of order, out of bounds, too old) splits the
  *   request in two by time and sends the older half, then the newer, until the refused part spans
  *   a second, holds one series or was split three times: one series with a bad clock costs its
@@ -47,12 +50,13 @@ import type { WalConsumer, WalPosition } from '../wal/wal.js';
 import { createAgeLimit } from './age-limit.js';
 import type { BandwidthEstimator } from './bandwidth.js';
 import { createBackoff, type Backoff } from './backoff.js';
+import { createPace } from './pace.js';
 import type { Concurrency } from './concurrency.js';
 import { createProtocolNegotiation } from './protocol-negotiation.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { MetricMetadata } from '../model/metadata.js';
 import { encodeMetadataRequest, encodeRequest, remoteWriteHeaders, type RemoteWriteProtocol, type SeriesSamples } from './remote-write.js';
-import { newestTimestamp, oldestTimestamp, requestsOf, sampleCount, splitByTime, withoutOlderThan } from './request-parts.js';
+import { newestTimestamp, oldestTimestamp, requestCutter, requestsOf, sampleCount, splitByTime, withoutOlderThan } from './request-parts.js';
 import { SeriesGrouper } from './series-group.js';
 import type { SendResult, Transport } from './transport.js';
 import type { EndpointSeries } from './write-relabel.js';
@@ -79,6 +83,13 @@ const EAGER_HEADROOM = 4;
 // Failures of one batch in a row before it is dropped: enough to ride out a passing fault (each
 // try backs off), few enough that a poisoned sample holds the endpoint for a minute at most.
 const MAX_ROUND_ATTEMPTS = 5;
+// While paced (pace.ts), a request carries this many seconds of the endpoint's own stream, but
+// at least PACED_MIN_REQUEST samples (fewer would spend more on requests than on samples). Small
+// requests make a 429 cost little; a size tied to the stream rather than to the pace means a
+// gateway sending faster than its share sends more requests and so meets more of the 429s,
+// which is what brings a fleet's gateways to equal shares.
+const PACED_REQUEST_SECONDS = 2;
+const PACED_MIN_REQUEST = 50;
 
 /** Why an endpoint's samples were refused or dropped (the `reason` of outpost_samples_rejected_total). */
 export type RejectReason = 'out_of_order' | 'out_of_bounds' | 'too_old' | 'not_written' | 'unsendable' | 'other';
@@ -170,7 +181,10 @@ export interface Sender {
 
 // What `sendPart` ends with when the round is being given up (deadline or a failed shard).
 const STOPPED = Symbol('stopped');
-type PartOutcome = typeof STOPPED | { kind: 'ok' } | { kind: 'reject'; reason: RejectReason; result: Extract<SendResult, { kind: 'reject' }> };
+// What `sendPart` ends with when the endpoint was paced after the part was cut and the part is
+// larger than a paced request: it goes again in pieces.
+const SPLIT = Symbol('split');
+type PartOutcome = typeof STOPPED | typeof SPLIT | { kind: 'ok' } | { kind: 'reject'; reason: RejectReason; result: Extract<SendResult, { kind: 'reject' }> };
 
 /** Starts the drain loop of one endpoint. */
 export function startSender(options: SenderOptions): Sender {
@@ -180,6 +194,11 @@ export function startSender(options: SenderOptions): Sender {
   const negotiation = createProtocolNegotiation(options.protocol, options.log);
   const headers = { '1.0': remoteWriteHeaders('1.0', options.version), '2.0': remoteWriteHeaders('2.0', options.version) };
   const ageLimit = createAgeLimit(clock);
+  // Samples a second of the endpoint's stream, measured while caught up: the pace's yardstick.
+  let streamSamplesPerSecond = 0;
+  const pace = createPace(clock, () => streamSamplesPerSecond);
+  // When requests started failing (429 aside: a throttling receiver is up); null while they succeed.
+  let failingSince: number | null = null;
   const status = {
     up: true, lastError: null as string | null, lastSuccessMs: null as number | null,
     newestSentTimestampMs: null as number | null, bandwidthBytesPerSecond: null as number | null,
@@ -253,6 +272,7 @@ export function startSender(options: SenderOptions): Sender {
         }
         if (result.kind === 'ok') {
           options.log.info({ url: options.url }, 'endpoint answers again; resuming delivery');
+          pace.resumed();
           linkReturned();
           return;
         }
@@ -275,6 +295,10 @@ export function startSender(options: SenderOptions): Sender {
       if (part.length === 0) continue;
       const outcome = await sendPart(part, backoff);
       if (outcome === STOPPED) return false;
+      if (outcome === SPLIT) {
+        parts.unshift(...requestsOf(part, requestSize()).map((r) => ({ series: r.series, depth })));
+        continue;
+      }
       if (outcome.kind === 'ok') continue;
       const { reason, result } = outcome;
       const sampleLevel = reason === 'out_of_order' || reason === 'out_of_bounds' || reason === 'too_old';
@@ -297,6 +321,10 @@ export function startSender(options: SenderOptions): Sender {
   async function sendPart(part: SeriesSamples[], backoff: Backoff): Promise<PartOutcome> {
     const samples = sampleCount(part);
     for (;;) {
+      if (givingUp()) return STOPPED;
+      if (pace.rate !== null && samples > requestSize()) return SPLIT;
+      const paced = pace.reserve(samples);
+      if (paced > 0) await sleep(paced);
       if (givingUp()) return STOPPED;
       const protocol = negotiation.current;
       const body = encode(protocol, part);
@@ -322,9 +350,14 @@ export function startSender(options: SenderOptions): Sender {
       if (givingUp()) return STOPPED;
       counters.retried(samples);
       concurrency.failed();
+      const tooMuch = result.status === 429;
+      if (tooMuch) pace.throttled();
+      else failingSince ??= clock.now();
       const delay = backoff.next(result.retryAfterMs);
       throttledWarn(options.log, throttle, 'retry', { err: result.error, status: result.status, retryInMs: Math.round(delay) }, 'remote write failed; retrying');
-      const wait = sleep(delay, 'link-returns');
+      // A throttling receiver is up and asked for a pause: another shard getting through is no
+      // reason to cut it short.
+      const wait = sleep(delay, tooMuch ? 'time' : 'link-returns');
       if (delay > PROBE_INTERVAL_MS && result.retryAfterMs === undefined && !probing && !probesRefused) void probeUntilBack();
       await wait;
     }
@@ -367,6 +400,10 @@ export function startSender(options: SenderOptions): Sender {
     bytesPerSample = 0.8 * bytesPerSample + (0.2 * bytes) / samples;
     counters.sent(samples, bytes);
     ageLimit.accepted(oldestTimestamp(part)!);
+    pace.accepted(samples);
+    // Back after an outage longer than a probe interval: resume at a slow start (see pace.ts).
+    if (failingSince !== null && clock.now() - failingSince >= PROBE_INTERVAL_MS) pace.resumed();
+    failingSince = null;
     status.up = true;
     status.lastSuccessMs = clock.now();
     status.newestSentTimestampMs = Math.max(status.newestSentTimestampMs ?? 0, newestTimestamp(part)!);
@@ -389,9 +426,8 @@ export function startSender(options: SenderOptions): Sender {
   async function sendShard(series: SeriesSamples[]): Promise<boolean> {
     try {
       const backoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs });
-      const maxBytes = options.bandwidth.targetRequestBytes();
-      const maxSamples = Math.max(1, Math.min(queue.maxSamplesPerSend, Math.floor(maxBytes / bytesPerSample)));
-      for (const request of requestsOf(series, maxSamples)) {
+      const cutter = requestCutter(series);
+      for (let request = cutter.next(requestSize()); request !== null; request = cutter.next(requestSize())) {
         if (!(await deliver(request.series, backoff))) return false;
       }
       return true;
@@ -403,6 +439,30 @@ export function startSender(options: SenderOptions): Sender {
       return false;
     }
   }
+
+  /** Samples in the next request: what the link carries in a few seconds, or while paced a little of the stream. */
+  function requestSize(): number {
+    const maxBytes = options.bandwidth.targetRequestBytes();
+    const size = Math.max(1, Math.min(queue.maxSamplesPerSend, Math.floor(maxBytes / bytesPerSample)));
+    if (pace.rate === null) return size;
+    return Math.min(size, Math.max(PACED_MIN_REQUEST, Math.floor(streamSamplesPerSecond * PACED_REQUEST_SECONDS)));
+  }
+
+  // The end of the last round that left nothing pending, to measure the stream between two such.
+  let caughtUpAt: number | null = null;
+
+  /** Updates the stream's sample rate after a round of `samples` that left nothing pending. */
+  function streamedSamples(samples: number, previousCaughtUp: boolean): void {
+    const now = clock.now();
+    if (previousCaughtUp && caughtUpAt !== null && now > caughtUpAt) {
+      const rate = (samples * 1000) / (now - caughtUpAt);
+      streamSamplesPerSecond = streamSamplesPerSecond === 0 ? rate : 0.8 * streamSamplesPerSecond + 0.2 * rate;
+    }
+    caughtUpAt = now;
+  }
+
+  // Whether the round before this one left nothing pending.
+  let wasCaughtUp = false;
 
   // The batch of the running round, so that a failed round can be retried or dropped.
   let batchRead: { start: WalPosition; end: WalPosition; count: number } | null = null;
@@ -444,6 +504,11 @@ export function startSender(options: SenderOptions): Sender {
     streamed(roundBytes);
     const elapsed = Math.max(1, clock.now() - started);
     const pending = consumer.backlog().samples;
+    if (pending === 0) {
+      streamedSamples(batch.count, wasCaughtUp);
+      pace.caughtUp();
+    }
+    wasCaughtUp = pending === 0;
     concurrency.roundSucceeded(batch.count, elapsed, pending, pending > 0 ? 0 : batch.count / Math.max(1, queue.batchSendDeadlineMs / 1000));
     return pending > 0;
   }

@@ -1,46 +1,18 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEPLOY_DIR } from '../helpers/deploy.js';
+import { allPanels, dashboardQueries, loadDashboard as load, variableQuery } from '../helpers/grafana-dashboards.js';
 import { startOutpostProcess, waitForStatus } from '../helpers/outpost-process.js';
 import { prometheusSkip, startPrometheus } from '../helpers/prometheus.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-interface Target { refId: string; expr: string; datasource?: { uid?: string } }
-interface Panel { id: number; type: string; title: string; datasource?: { uid?: string }; targets?: Target[]; panels?: Panel[] }
-interface Variable { name: string; type: string; query?: string | { query: string } }
-interface Dashboard { uid: string; title: string; schemaVersion: number; panels: Panel[]; templating: { list: Variable[] } }
-
 const DASHBOARDS = ['fleet-overview.json', 'gateway-detail.json'];
 const SITE = 'lab';
 const GATEWAY = 'gw-test';
+const VALUES = { site: SITE, gateway: GATEWAY };
 
 /** Families only some hardware has (docs/reference.md: "where the hardware has them"). */
 const HARDWARE_FAMILIES = ['node_thermal_zone_temp', 'node_hwmon_temp_celsius'];
-
-function load(file: string): Dashboard {
-  return JSON.parse(readFileSync(join(DEPLOY_DIR, 'grafana', file), 'utf8')) as Dashboard;
-}
-
-function allPanels(panels: Panel[]): Panel[] {
-  return panels.flatMap((p) => [p, ...allPanels(p.panels ?? [])]);
-}
-
-/** The query Prometheus gets for a Grafana expression with the dashboard's variables set. */
-function substitute(expr: string): string {
-  const values: Record<string, string> = { __rate_interval: '1m', __interval: '1m', __range: '1h', site: SITE, gateway: GATEWAY };
-  const out = expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => values[braced ?? bare ?? ''] ?? whole);
-  assert.doesNotMatch(out, /\$/, `every variable of ${expr} has a test value`);
-  return out;
-}
-
-/** label_values(selector, label) as the instant query Grafana's Prometheus data source runs. */
-function variableQuery(query: string): { expr: string; label: string } {
-  const m = /^label_values\((.+),\s*(\w+)\)$/.exec(query);
-  assert.ok(m, `a label_values() variable: ${query}`);
-  return { expr: `group by (${m[2]}) (${substitute(m[1]!)})`, label: m[2]! };
-}
 
 describe('Grafana dashboards', { skip: prometheusSkip() }, () => {
   it('are dashboards of the Prometheus data source variable, every panel with targets', () => {
@@ -88,18 +60,7 @@ describe('Grafana dashboards', { skip: prometheusSkip() }, () => {
       return body.data!.result;
     };
 
-    const queries: Array<{ where: string; expr: string; label?: string }> = [];
-    for (const file of DASHBOARDS) {
-      const d = load(file);
-      for (const p of allPanels(d.panels)) {
-        for (const target of p.targets ?? []) queries.push({ where: `${file} "${p.title}" ${target.refId}`, expr: substitute(target.expr) });
-      }
-      for (const v of d.templating.list) {
-        if (v.type !== 'query') continue;
-        const q = variableQuery(typeof v.query === 'string' ? v.query : v.query!.query);
-        queries.push({ where: `${file} variable ${v.name}`, ...q });
-      }
-    }
+    const queries = DASHBOARDS.flatMap((file) => dashboardQueries(file, VALUES));
 
     // Temperature sensors exist only on some hardware; where the host has none, their panels
     // are empty by design (their queries were still accepted). The host input writes every
@@ -138,7 +99,7 @@ describe('Grafana dashboards', { skip: prometheusSkip() }, () => {
     assert.deepEqual(empty.map((q) => `${q.where}: ${q.expr}`), [], `queries without data; outpost output:\n${outpost.output().slice(-3000)}`);
 
     // The variables take the values the gateway was labelled with.
-    assert.deepEqual((await query(variableQuery('label_values(outpost_build_info{job="outpost"}, gateway)').expr)).map((r) => r.metric.gateway), [GATEWAY]);
+    assert.deepEqual((await query(variableQuery('label_values(outpost_build_info{job="outpost"}, gateway)', VALUES).expr)).map((r) => r.metric.gateway), [GATEWAY]);
 
     outpost.child.kill('SIGTERM');
     assert.equal(await outpost.exited, 0, outpost.output());

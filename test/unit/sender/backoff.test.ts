@@ -37,9 +37,15 @@ describe('backoff', () => {
     assert.equal(backoff.attempts, 2, 'Retry-After answers still count as attempts');
   });
 
+  it('waits at least Retry-After and spreads retries over up to half of it more', () => {
+    assert.equal(createBackoff({ minMs: 1000, maxMs: 5000, random: () => 0 }).next(2000), 2000);
+    assert.equal(createBackoff({ minMs: 1000, maxMs: 5000, random: () => 0.5 }).next(2000), 2500);
+    assert.ok(createBackoff({ minMs: 1000, maxMs: 5000, random: () => 0.999999 }).next(2000) < 3000);
+  });
+
   it('caps Retry-After at maxRetryAfterMs, 10 minutes by default', () => {
-    assert.equal(createBackoff({ minMs: 1000, maxMs: 5000 }).next(86_400_000), DEFAULT_MAX_RETRY_AFTER_MS);
-    assert.equal(createBackoff({ minMs: 1000, maxMs: 5000, maxRetryAfterMs: 20_000 }).next(86_400_000), 20_000);
+    assert.equal(createBackoff({ minMs: 1000, maxMs: 5000, random: () => 0 }).next(86_400_000), DEFAULT_MAX_RETRY_AFTER_MS);
+    assert.equal(createBackoff({ minMs: 1000, maxMs: 5000, maxRetryAfterMs: 20_000, random: () => 0 }).next(86_400_000), 20_000);
   });
 
   it('falls back to the computed delay for Retry-After 0', () => {

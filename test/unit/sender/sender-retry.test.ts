@@ -60,4 +60,30 @@ describe('sender retries', () => {
     assert.deepEqual(decodeRemoteWrite('1.0', transport.bodies[1]!).series, [], 'the probe is an empty write request');
     assert.equal(decodeRemoteWrite('1.0', transport.bodies[2]!).series.length, 10);
   });
+
+  it('after a 429 sends the rest in small requests spaced at the halved pace, in order, losing nothing', async (t) => {
+    const dir = tempDir();
+    t.after(dir.remove);
+    const wal = openTestWal(dir.path, { consumers: ['c'] });
+    t.after(() => wal.close());
+    const start = Date.now() - 60_000;
+    for (let k = 0; k < 5; k++) appendRound(wal, 20, start + k * 1000, () => k);
+    const transport = scriptedTransport([{ kind: 'retry', error: '429', status: 429, retryAfterMs: 100 }]);
+    const sender = startTestSender(wal, transport, { shards: 1 }).sender;
+    t.after(() => sender.stop(Date.now()));
+    assert.equal(await drained(wal, 15_000), 0);
+    const requests = transport.bodies.map((body) => decodeRemoteWrite('1.0', body).series);
+    const sizes = requests.map((series) => series.reduce((n, s) => n + s.timestamps.length, 0));
+    assert.equal(sizes[0], 100, 'the whole backlog went in one request before the 429');
+    assert.deepEqual(sizes.slice(1), [50, 50], 'then in requests of the paced size (its floor: the stream is not measured yet)');
+    // Nothing went through before the 429, so the pace starts at its floor, 10 samples a second.
+    assert.ok(transport.okAt[1]! - transport.okAt[0]! >= 4_500, `50 samples at 10/s take 5 s: ${transport.okAt[1]! - transport.okAt[0]!} ms`);
+    const perSeries = new Map<string, number[]>();
+    for (const series of requests.slice(1).flat()) {
+      const key = JSON.stringify(series.labels);
+      perSeries.set(key, [...(perSeries.get(key) ?? []), ...series.timestamps]);
+    }
+    assert.equal(perSeries.size, 20);
+    for (const times of perSeries.values()) assert.deepEqual(times, [0, 1, 2, 3, 4].map((k) => start + k * 1000), 'each series whole and in order');
+  });
 });
