@@ -1,15 +1,18 @@
 import type { Statement } from 'better-sqlite3';
 import { decodeChunk, MAX_CHUNK_SAMPLES, SeriesState, type SampleColumns } from './encoding.js';
 import type { WalDatabase } from './database.js';
+import { comparePositions, type PastCursor, type SegmentSpan } from './past-cursor.js';
 import type { WalBatch, WalConsumer, WalPosition } from './wal.js';
 
 /** What a consumer needs of its WAL: segment bounds and the hooks for trouble. */
 export interface ConsumerHost {
   readonly db: WalDatabase;
+  /** Counts what lies past a cursor. */
+  readonly past: PastCursor;
   /** First and last chunk of a live segment, or undefined if it was truncated. */
   segmentBounds(segment: number): { firstChunk: number; lastChunk: number } | undefined;
   /** Live segments oldest first, for backlog sums. */
-  segmentList(): ReadonlyArray<{ firstChunk: number; lastChunk: number; samples: number }>;
+  segmentList(): ReadonlyArray<SegmentSpan>;
   /** Removes a segment whose chunk failed to decode (counted as corruption by the host). */
   dropCorruptSegment(segment: number, problem: string): void;
   /** Runs a write, freeing disk space and retrying once when the disk is full. */
@@ -22,10 +25,6 @@ interface ChunkRow {
   samples: number;
   bytes: number;
   data: Buffer;
-}
-
-function comparePositions(a: WalPosition, b: WalPosition): number {
-  return a.chunk - b.chunk || a.offset - b.offset;
 }
 
 function allocColumns(n: number): SampleColumns {
@@ -51,16 +50,12 @@ export class SqliteWalConsumer implements WalConsumer {
   private readonly nextChunk: Statement<[number], ChunkRow>;
   private readonly chunkRange: Statement<[number, number], ChunkRow>;
   private readonly saveCursor: Statement<[string, number, number]>;
-  private readonly sumFrom: Statement<[number, number], { n: number | null }>;
-  private readonly minTsFrom: Statement<[number], { min_ts: number }>;
 
   constructor(private readonly host: ConsumerHost, readonly name: string, start: WalPosition) {
     const db = host.db;
     this.nextChunk = db.prepare('SELECT id, segment, samples, length(data) AS bytes, data FROM chunks WHERE id >= ? ORDER BY id LIMIT 1');
     this.chunkRange = db.prepare('SELECT id, segment, samples, length(data) AS bytes, data FROM chunks WHERE id >= ? AND id < ? ORDER BY id');
     this.saveCursor = db.prepare('INSERT INTO cursors (name, chunk, offset) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET chunk = excluded.chunk, offset = excluded.offset');
-    this.sumFrom = db.prepare('SELECT sum(samples) AS n FROM chunks WHERE id >= ? AND id <= ?');
-    this.minTsFrom = db.prepare('SELECT min_ts FROM chunks WHERE id >= ? ORDER BY id LIMIT 1');
     this.readPos = start;
     this.ackedPos = start;
   }
@@ -116,15 +111,7 @@ export class SqliteWalConsumer implements WalConsumer {
   }
 
   backlog(): { samples: number; oldestTimestampMs: number | null } {
-    const from = this.ackedPos;
-    let samples = 0;
-    for (const seg of this.host.segmentList()) {
-      if (seg.lastChunk < from.chunk) continue;
-      if (seg.firstChunk > from.chunk) samples += seg.samples;
-      else samples += (this.sumFrom.get(from.chunk, seg.lastChunk)?.n ?? 0) - from.offset;
-    }
-    if (samples <= 0) return { samples: 0, oldestTimestampMs: null };
-    return { samples, oldestTimestampMs: this.minTsFrom.get(from.chunk)?.min_ts ?? null };
+    return this.host.past.backlog(this.ackedPos, this.host.segmentList());
   }
 
   /** Makes sure the chunk at the read position is decoded; null when nothing more is committed. */

@@ -44,6 +44,7 @@ import { DiskBudget, type BudgetLimits } from './disk-budget.js';
 import { fileSize, isDiskFull, SpaceReserve } from './disk.js';
 import { chunkRefs, decodeRefSet, encodeChunk, encodeRefSet, MAX_CHUNK_SAMPLES, SeriesState } from './encoding.js';
 import { MetadataStore } from './metadata-store.js';
+import { comparePositions, isPastSegment, PastCursor } from './past-cursor.js';
 import { PendingBatch } from './pending-batch.js';
 import { SeriesRegistry } from './series-registry.js';
 import type { DropReason, Wal, WalConsumer, WalPosition, WalStats } from './wal.js';
@@ -122,6 +123,7 @@ class SqliteWal implements Wal {
   private readonly budget: DiskBudget;
   private limits: BudgetLimits;
   private readonly consumerHost: ConsumerHost;
+  private readonly past: PastCursor;
   private current: Segment | null = null;
   /** The segment whose row still holds the stats of its first commit (finished at roll or close). */
   private openRow: Segment | null = null;
@@ -147,7 +149,6 @@ class SqliteWal implements Wal {
     deleteChunks: Statement<[number, number]>;
     deleteSegment: Statement<[number]>;
     deleteSeries: Statement<[number]>;
-    sumFrom: Statement<[number, number], { n: number | null; lo: number | null; hi: number | null }>;
     cursor: Statement<[string], { chunk: number; offset: number }>;
   };
 
@@ -174,7 +175,6 @@ class SqliteWal implements Wal {
       deleteChunks: db.prepare('DELETE FROM chunks WHERE id BETWEEN ? AND ?'),
       deleteSegment: db.prepare('DELETE FROM segments WHERE id = ?'),
       deleteSeries: db.prepare('DELETE FROM series WHERE ref = ?'),
-      sumFrom: db.prepare('SELECT sum(samples) AS n, min(min_ts) AS lo, max(max_ts) AS hi FROM chunks WHERE id >= ? AND id <= ?'),
       cursor: db.prepare('SELECT chunk, offset FROM cursors WHERE name = ?'),
     };
     for (const row of db.prepare('SELECT * FROM segments ORDER BY id').iterate() as Iterable<Record<string, number>>) {
@@ -197,6 +197,7 @@ class SqliteWal implements Wal {
     const maxCursor = db.prepare('SELECT max(chunk) AS c FROM cursors').get() as { c: number | null };
     this.nextChunkId = Math.max((maxChunk.c ?? 0) + 1, maxCursor.c ?? 1);
     this.persistedNextRef = this.registry.peekNextRef();
+    this.past = new PastCursor(db);
     this.consumerHost = this.createConsumerHost();
     for (const name of options.consumers ?? []) this.consumer(name);
     this.reserve.ensure();
@@ -429,7 +430,7 @@ class SqliteWal implements Wal {
 
   private isDelivered(seg: Segment): boolean {
     if (this.consumers.size === 0) return false;
-    for (const c of this.consumers.values()) if (c.acked().chunk <= seg.lastChunk) return false;
+    for (const c of this.consumers.values()) if (!isPastSegment(c.acked(), seg)) return false;
     return true;
   }
 
@@ -459,18 +460,14 @@ class SqliteWal implements Wal {
 
   /** Samples of `seg` the slowest consumer has not acked (all of them with no consumer). */
   private undeliveredIn(seg: Segment): { samples: number; fromMs: number; toMs: number } {
-    const from = this.slowestCursor();
-    if (from === null || from.chunk < seg.firstChunk) return { samples: seg.samples, fromMs: seg.minTs, toMs: seg.maxTs };
-    const rest = this.stmt.sumFrom.get(from.chunk, seg.lastChunk)!;
-    const inside = from.chunk <= seg.lastChunk;
-    return { samples: (rest.n ?? 0) - (inside ? from.offset : 0), fromMs: rest.lo ?? seg.minTs, toMs: rest.hi ?? seg.maxTs };
+    return this.past.inSegment(this.slowestCursor(), seg);
   }
 
   private slowestCursor(): WalPosition | null {
     let slowest: WalPosition | null = null;
     for (const c of this.consumers.values()) {
       const a = c.acked();
-      if (slowest === null || a.chunk < slowest.chunk || (a.chunk === slowest.chunk && a.offset < slowest.offset)) slowest = a;
+      if (slowest === null || comparePositions(a, slowest) < 0) slowest = a;
     }
     return slowest;
   }
@@ -519,6 +516,7 @@ class SqliteWal implements Wal {
   private createConsumerHost(): ConsumerHost {
     return {
       db: this.db,
+      past: this.past,
       segmentBounds: (id) => this.segments.find((s) => s.id === id),
       segmentList: () => this.segments,
       dropCorruptSegment: (id, problem) => {
