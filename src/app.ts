@@ -1,10 +1,9 @@
 import { hostname } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import type { Config } from './config/env.js';
-import { createPoller, type Poller } from './inputs/poller.js';
-import type { PollingInput } from './inputs/input.js';
+import { createInputs, type Inputs } from './inputs/inputs.js';
+import type { PollingInput, StreamingInput } from './inputs/input.js';
 import { createHostInput } from './inputs/host/index.js';
-import type { MqttInput } from './inputs/mqtt/mqtt-input.js';
 import { createScrapeInput } from './inputs/scrape/scraper.js';
 import { createSelfMetricsInput } from './inputs/self-input.js';
 import { createRelabelingAppender } from './relabel/relabeling-appender.js';
@@ -39,12 +38,11 @@ const SELF_METRICS_INTERVAL_MS = 15_000;
 export async function startOutpost(config: Config, log: Logger): Promise<RunningOutpost> {
   const clock = systemClock;
   let wal: Wal | null = null;
-  let poller: Poller | null = null;
-  let mqtt: MqttInput | null = null;
+  let inputs: Inputs | null = null;
   let ready = false;
   let endpoints: EndpointView[] = [];
   const walStats = () => wal?.stats() ?? null;
-  const inputStatus = () => [...(poller?.status() ?? []), ...(mqtt ? [mqtt.status()] : [])];
+  const inputStatus = () => inputs?.status() ?? [];
   const own = createOwnMetrics(readVersion(), config.wal.maxBytes, config.process.memoryLimitBytes, { walStats, inputs: inputStatus });
   const rw = config.remoteWrite;
   const transports = rw.endpoints.map((e) => createTransport({
@@ -97,29 +95,28 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
   const appender = createRelabelingAppender(openWal, config.relabelRules, 2 * config.maxSeries);
   // The poller logs as 'inputs'; scrape and MQTT inputs bind their own component (and target/broker).
   const inputLog = log.child({ component: 'inputs' });
-  const inputs: Array<{ input: PollingInput; intervalMs: number }> = [];
-  if (config.hostMetrics.enabled) inputs.push({ input: createHostInput(), intervalMs: config.hostMetrics.intervalMs });
-  if (config.selfMetrics) inputs.push({ input: createSelfMetricsInput(own.registry, hostname()), intervalMs: SELF_METRICS_INTERVAL_MS });
+  const polling: Array<{ input: PollingInput; intervalMs: number }> = [];
+  const streaming: StreamingInput[] = [];
+  if (config.hostMetrics.enabled) polling.push({ input: createHostInput(), intervalMs: config.hostMetrics.intervalMs });
+  if (config.selfMetrics) polling.push({ input: createSelfMetricsInput(own.registry, hostname()), intervalMs: SELF_METRICS_INTERVAL_MS });
   for (const target of config.scrape.targets) {
-    inputs.push({ input: createScrapeInput(target, { timeoutMs: config.scrape.timeoutMs, log }), intervalMs: config.scrape.intervalMs });
+    polling.push({ input: createScrapeInput(target, { timeoutMs: config.scrape.timeoutMs, log }), intervalMs: config.scrape.intervalMs });
   }
-  poller = createPoller(inputs, appender, clock, inputLog);
-  poller.start();
   if (config.mqtt.url !== null) {
     // Loaded only when used: the MQTT client alone adds ~20 MiB of RSS.
     const { createMqttInput } = await import('./inputs/mqtt/mqtt-input.js');
-    mqtt = createMqttInput({ config: config.mqtt, appender, log, counters: own.mqttCounters, clock });
-    await mqtt.start();
+    streaming.push(createMqttInput({ config: config.mqtt, log, counters: own.mqttCounters, clock }));
   }
+  const activeInputs = createInputs({ polling, streaming }, appender, clock, inputLog);
+  inputs = activeInputs;
+  await activeInputs.start();
   ready = true;
   const endpointNames = rw.endpoints.map((e) => e.name);
   log.info({ http: `${httpAddress.host}:${httpAddress.port}`, dataDir: config.wal.dataDir, endpoints: endpointNames.length, endpointNames }, endpointNames.length === 0 ? 'Outpost running in offline mode: buffering to the WAL' : 'Outpost running');
 
   let stopping: Promise<void> | null = null;
-  const activePoller = poller;
-  const activeMqtt = mqtt;
   const stopMemoryGuard = guardMemory(config.process.memoryLimitBytes, own.memoryCounters, log.child({ component: 'memory' }), () => {
-    activePoller.shedCaches();
+    activeInputs.shedCaches();
     senders.shedCaches();
   });
   return {
@@ -131,8 +128,8 @@ export async function startOutpost(config: Config, log: Logger): Promise<Running
         ready = false;
         status.stop();
         stopMemoryGuard();
-        // Inputs stop while the commit timer still runs: MQTT acks wait for their commit.
-        await Promise.all([activePoller.stop(), activeMqtt?.stop()]);
+        // Inputs stop while the commit timer still runs: streaming inputs' acks wait for their commit.
+        await activeInputs.stop();
         clearInterval(commitTimer);
         const { committed } = openWal.commit();
         log.info({ committed }, 'inputs stopped; final commit done');

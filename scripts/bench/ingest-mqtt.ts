@@ -23,7 +23,8 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { parseTopicTemplates } from '../../src/config/templates.js';
-import { createMqttInput, type MqttInput } from '../../src/inputs/mqtt/mqtt-input.js';
+import type { StreamingInput } from '../../src/inputs/input.js';
+import { createMqttInput } from '../../src/inputs/mqtt/mqtt-input.js';
 import { silentLogger } from '../../src/lib/log.js';
 import { openSqliteWal } from '../../src/wal/sqlite-wal.js';
 import type { Wal } from '../../src/wal/wal.js';
@@ -47,7 +48,7 @@ export async function benchMqtt(messages = DEFAULT_MESSAGES): Promise<{ mqtt_mes
   let broker: Mosquitto | null = null;
   let wal: Wal | null = null;
   let commitTimer: NodeJS.Timeout | undefined;
-  let input: MqttInput | null = null;
+  let input: StreamingInput | null = null;
   let publisher: MqttClient | null = null;
   try {
     mkdirSync(brokerDir);
@@ -66,11 +67,10 @@ export async function benchMqtt(messages = DEFAULT_MESSAGES): Promise<{ mqtt_mes
     let rejected = 0;
     input = createMqttInput({
       config: { url: broker.url, username: null, password: null, clientId: 'outpost-bench', caFile: null, topics: templates.value, qos: 1, maxPayloadBytes: 65_536 },
-      appender: openWal,
       log: silentLogger,
       counters: { received() {}, rejected: () => void rejected++ },
     });
-    await input.start();
+    await input.start(openWal);
     const upBy = Date.now() + 10_000;
     while (!input.status().up) {
       if (Date.now() > upBy) throw new Error('the MQTT input did not connect to the benchmark broker');

@@ -13,6 +13,27 @@ export interface PollingInput {
   shedCaches?(): void;
 }
 
+/**
+ * An input fed by its source as data arrives (MQTT). `start` begins taking data in the background
+ * and resolves at once: a source that is down is retried, never awaited; it throws only on unusable
+ * settings. Samples go through the appender; a source that redelivers what it was not acknowledged
+ * for is acknowledged only after the commit holding its samples (`WalAppender.afterCommit`).
+ */
+export interface StreamingInput {
+  /** The `input` label of outpost_input_up, e.g. 'mqtt'. */
+  readonly name: string;
+  start(appender: WalAppender): Promise<void>;
+  /**
+   * Stops taking data (what is not acknowledged stays with the source), waits briefly for the
+   * commit that releases pending acknowledgements, and appends nothing once it resolves. Idempotent.
+   */
+  stop(): Promise<void>;
+  /** `up` while the input can take data (e.g. connected and subscribed). */
+  status(): InputStatus;
+  /** As `PollingInput.shedCaches`. */
+  shedCaches?(): void;
+}
+
 /** What the status page and outpost_input_up show about one input. */
 export interface InputStatus {
   name: string;

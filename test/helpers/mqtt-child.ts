@@ -60,11 +60,10 @@ async function main(argv: string[]): Promise<void> {
 
   const input = createMqttInput({
     config: { url, username: null, password: null, clientId, caFile: null, topics: templates.value, qos: 1, maxPayloadBytes: 65_536 },
-    appender,
     log: silentLogger,
     counters: { received() {}, rejected() {} },
   });
-  await input.start();
+  await input.start(appender);
   const upTimer = setInterval(() => {
     if (input.status().up) {
       clearInterval(upTimer);

@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { parseTopicTemplates } from '../../src/config/templates.js';
 import { silentLogger } from '../../src/lib/log.js';
-import { createMqttInput, MAX_PENDING_ACKS, RECEIVE_MAXIMUM, type MqttConfig, type MqttInput } from '../../src/inputs/mqtt/mqtt-input.js';
+import type { StreamingInput } from '../../src/inputs/input.js';
+import { createMqttInput, MAX_PENDING_ACKS, RECEIVE_MAXIMUM, type MqttConfig } from '../../src/inputs/mqtt/mqtt-input.js';
 import { formatLabels } from '../../src/model/labels.js';
 import type { Wal, WalAppender } from '../../src/wal/wal.js';
 import { toolSkip } from '../helpers/deploy.js';
@@ -101,10 +102,9 @@ function mqttConfig(url: string, overrides: Partial<MqttConfig> = {}): MqttConfi
   return { url, username: null, password: null, clientId: `outpost-test-${randomUUID().slice(0, 8)}`, caFile: null, topics: topics.value, qos: 1, maxPayloadBytes: 65_536, ...overrides };
 }
 
-async function startInput(t: TestContext, wal: WalAppender, config: MqttConfig, counted: Counted = { received: 0, rejected: {} }): Promise<MqttInput> {
+async function startInput(t: TestContext, wal: WalAppender, config: MqttConfig, counted: Counted = { received: 0, rejected: {} }): Promise<StreamingInput> {
   const input = createMqttInput({
     config,
-    appender: wal,
     log: silentLogger,
     counters: {
       received: () => counted.received++,
@@ -112,7 +112,7 @@ async function startInput(t: TestContext, wal: WalAppender, config: MqttConfig, 
     },
   });
   t.after(() => input.stop());
-  await input.start();
+  await input.start(wal);
   await waitUntil('the input to connect and subscribe', () => input.status().up);
   return input;
 }
@@ -358,12 +358,11 @@ test('mqtts:// with a CA file and username/password; a wrong password keeps the 
 
   const wrong = createMqttInput({
     config: mqttConfig(url, { caFile, username: 'gateway', password: 'wrong' }),
-    appender: h.wal,
     log: silentLogger,
     counters: { received() {}, rejected() {} },
   });
   t.after(() => wrong.stop());
-  await wrong.start();
+  await wrong.start(h.wal);
   await waitUntil('the refusal', () => wrong.status().lastError !== null);
   assert.equal(wrong.status().up, false);
   assert.match(wrong.status().lastError!, /not authorized|bad user name or password/i);

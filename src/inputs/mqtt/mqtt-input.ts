@@ -41,9 +41,9 @@ import type { Config } from '../../config/types.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { createThrottle, throttledWarn, type Logger } from '../../lib/log.js';
 import type { WalAppender } from '../../wal/wal.js';
-import type { InputStatus } from '../input.js';
-import { createDeferredAcks } from './deferred-acks.js';
-import { createMqttIngester } from './ingest.js';
+import type { InputStatus, StreamingInput } from '../input.js';
+import { createDeferredAcks, type DeferredAcks } from './deferred-acks.js';
+import { createMqttIngester, type MqttIngester } from './ingest.js';
 import { REJECT_REASONS, type PayloadRejectReason } from './payload.js';
 
 // A week covers a gateway switched off over a holiday or a crash loop noticed late; after that
@@ -92,31 +92,9 @@ export interface MqttCounters {
 /** Dependencies of `createMqttInput`. `config.url` must be set (the input is off otherwise). */
 export interface MqttInputOptions {
   config: MqttConfig;
-  appender: WalAppender;
   log: Logger;
   counters: MqttCounters;
   clock?: Clock;
-}
-
-/** The MQTT input's status: `up` while connected with subscriptions in place. */
-export interface MqttInputStatus extends InputStatus {
-  name: 'mqtt';
-}
-
-/** A running MQTT input. */
-export interface MqttInput {
-  /**
-   * Starts connecting in the background and resolves at once: a broker that is down is retried
-   * with backoff, never awaited. Throws only on unusable settings (e.g. an unreadable CA file).
-   */
-  start(): Promise<void>;
-  /**
-   * Stops taking messages (later ones stay with the broker for the next start), waits briefly for
-   * the commit that releases pending acks, and disconnects keeping the session. Appends nothing
-   * once it resolves. Idempotent.
-   */
-  stop(): Promise<void>;
-  status(): MqttInputStatus;
 }
 
 /** Passed to mqtt.js's `handleMessage` callback: "carry on, but do not PUBACK this message". */
@@ -125,9 +103,12 @@ const DEFERRED = new Error('PUBACK deferred until the WAL commit');
 /** The shape of mqtt.js's internal packet writer, which `sendPuback` uses. */
 type PacketWriter = { _sendPacket(packet: { cmd: 'puback'; messageId: number; reasonCode: number }): void };
 
-/** Creates the input; see the file header for the session and acknowledgement design. */
-export function createMqttInput(options: MqttInputOptions): MqttInput {
-  const { config, appender, counters } = options;
+/**
+ * Creates the input; see the file header for the session and acknowledgement design. `start`
+ * connects, `stop` disconnects keeping the session; `up` while connected with subscriptions in place.
+ */
+export function createMqttInput(options: MqttInputOptions): StreamingInput {
+  const { config, counters } = options;
   const url = config.url;
   if (url === null) throw new Error('the MQTT input needs OUTPOST_MQTT_URL');
   const clock = options.clock ?? systemClock;
@@ -136,7 +117,6 @@ export function createMqttInput(options: MqttInputOptions): MqttInput {
   const log = options.log.child({ component: 'mqtt', broker: `${protocol}//${host}` });
   const throttle = createThrottle(LOG_THROTTLE_MS, clock.now);
   const rejectKeys = new Map(REJECT_REASONS.map((r) => [r, 'reject:' + r]));
-  const ingester = createMqttIngester({ templates: config.topics, appender, maxPayloadBytes: config.maxPayloadBytes, clock });
   const subscribeQos = config.qos === 2 ? 1 : config.qos;
 
   let client: MqttClient | null = null;
@@ -146,11 +126,14 @@ export function createMqttInput(options: MqttInputOptions): MqttInput {
   let firstConnection = true;
   let reconnectAttempt = 0;
   let stopping: Promise<void> | null = null;
-  const status: MqttInputStatus = { name: 'mqtt', up: false, lastSuccessMs: null, lastError: null };
+  const status: InputStatus = { name: 'mqtt', up: false, lastSuccessMs: null, lastError: null };
+  // Both write through the appender `start` receives; no message is handled before they exist.
+  let ingester: MqttIngester;
+  let acks: DeferredAcks;
 
   // QoS 1 messages were left unacknowledged because too many acks were pending.
   let overflowed = false;
-  const acks = createDeferredAcks(appender, (messageId, conn) => {
+  function sendPuback(messageId: number, conn: number): void {
     if (overflowed && acks.pending === 0 && stopping === null) {
       overflowed = false;
       // The broker resends unacknowledged messages only on a new connection. Outside the
@@ -164,7 +147,7 @@ export function createMqttInput(options: MqttInputOptions): MqttInput {
       // Called from inside the WAL's commit: must not throw. The broker redelivers an unacked message.
       warn('puback', { err: error }, 'sending a PUBACK failed');
     }
-  });
+  }
 
   function warn(key: string, fields: object, msg: string): void {
     throttledWarn(log, throttle, key, fields, msg);
@@ -240,7 +223,8 @@ export function createMqttInput(options: MqttInputOptions): MqttInput {
   }
 
   return {
-    async start() {
+    name: 'mqtt',
+    async start(appender: WalAppender) {
       if (client !== null) return;
       if (typeof (MqttClient.prototype as unknown as Partial<PacketWriter>)._sendPacket !== 'function') {
         throw new Error('this mqtt.js version has no _sendPacket; acknowledging after the WAL commit needs it');
@@ -267,6 +251,8 @@ export function createMqttInput(options: MqttInputOptions): MqttInput {
           throw new Error('cannot read the MQTT CA file ' + config.caFile, { cause });
         }
       }
+      ingester = createMqttIngester({ templates: config.topics, appender, maxPayloadBytes: config.maxPayloadBytes, clock });
+      acks = createDeferredAcks(appender, sendPuback);
       // Connects at once; no packet can be handled before handleMessage is in place below, as
       // socket data arrives on a later tick. (manualConnect would avoid the question but makes
       // mqtt.js reconnect after end().)
