@@ -9,6 +9,7 @@
  * ones in use, shared by the endpoints.
  */
 import type { Clock } from '../lib/clock.js';
+import { Generations } from '../lib/generations.js';
 import { getLabel, type Label, type Labels } from '../model/labels.js';
 import { sameMetadata, type MetricMetadata } from '../model/metadata.js';
 import { decodeLabelsV1, encodeLabelsV1, metricNameV1 } from './rw-messages.js';
@@ -107,28 +108,19 @@ export function createWireSeriesCache(
   generationMs = 10 * 60_000,
   metadataOf?: (metricName: string) => MetricMetadata | undefined,
 ): WireSeriesCache {
-  let current = new Map<number, WireSeries>();
-  let previous = new Map<number, WireSeries>();
-  let rotatedAt = clock.now();
+  const kept = new Generations<WireSeries>(clock, generationMs);
   let hits = 0;
   const metadataOfSeries = (name: string | undefined): MetricMetadata | undefined => (name === undefined ? undefined : metadataOf!(name));
   return {
     get(ref) {
-      let series = current.get(ref);
-      // The clock is read on a miss and on every 1024th hit, not for every series of every round:
-      // a time read is a boxed number, garbage per call.
+      let series = kept.current.get(ref);
+      // The clock is read on a miss and on every 1024th hit, not for every series of every round.
       if (series === undefined || ++hits === 1024) {
         hits = 0;
-        const now = clock.now();
-        if (now - rotatedAt >= generationMs) {
-          previous = current;
-          current = new Map();
-          rotatedAt = now;
-          series = undefined; // now in `previous`, moved back below
-        }
+        if (kept.rotateIfDue()) series = undefined; // now in `previous`, moved back below
       }
       if (series !== undefined) return series;
-      series = previous.get(ref);
+      series = kept.previous.get(ref);
       if (series !== undefined) {
         series.moveToCurrentChunk();
         if (metadataOf !== undefined) {
@@ -142,13 +134,10 @@ export function createWireSeriesCache(
         if (labels === undefined) return undefined;
         series = new WireSeries(labels, external, metadataOf === undefined ? undefined : metadataOfSeries(getLabel(labels, '__name__')));
       }
-      current.set(ref, series);
+      kept.current.set(ref, series);
       return series;
     },
-    clear() {
-      current = new Map();
-      previous = new Map();
-    },
+    clear: () => kept.clear(),
   };
 }
 

@@ -9,6 +9,7 @@
  * series not asked for over a generation leave, as in the wire-series cache.
  */
 import type { Clock } from '../lib/clock.js';
+import { Generations } from '../lib/generations.js';
 import { getLabel } from '../model/labels.js';
 import type { MetricMetadata } from '../model/metadata.js';
 import { relabel } from '../relabel/relabel.js';
@@ -38,9 +39,7 @@ export function withWriteRelabel(
   generationMs = 10 * 60_000,
 ): EndpointSeries {
   if (rules.length === 0) return wire;
-  let current = new Map<number, Outcome>();
-  let previous = new Map<number, Outcome>();
-  let rotatedAt = clock.now();
+  const outcomes = new Generations<Outcome>(clock, generationMs);
   let misses = 0;
 
   function decide(from: WireSeries): WireSeries | null {
@@ -56,23 +55,18 @@ export function withWriteRelabel(
     get(ref) {
       const from = wire.get(ref);
       if (from === undefined) return undefined;
-      let outcome = current.get(ref);
+      let outcome = outcomes.current.get(ref);
       if (outcome !== undefined && outcome.from === from) return outcome.to;
       if (outcome === undefined) {
         // The clock is read on misses only; a steady stream asks for the same series every round.
         if (++misses >= 1024) {
           misses = 0;
-          const now = clock.now();
-          if (now - rotatedAt >= generationMs) {
-            previous = current;
-            current = new Map();
-            rotatedAt = now;
-          }
+          outcomes.rotateIfDue();
         }
-        outcome = previous.get(ref);
+        outcome = outcomes.previous.get(ref);
       }
       if (outcome === undefined || outcome.from !== from) outcome = { from, to: decide(from) };
-      current.set(ref, outcome);
+      outcomes.current.set(ref, outcome);
       return outcome.to;
     },
   };
