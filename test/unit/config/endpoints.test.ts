@@ -2,22 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findUnknownVariables, formatConfigErrors, loadConfig, redactConfig, type Config, type ConfigError } from '../../../src/config/env.js';
+import { findUnknownVariables, formatConfigErrors, redactConfig } from '../../../src/config/env.js';
 import { ENDPOINT_SETTINGS } from '../../../src/config/endpoints.js';
 import { VARIABLES } from '../../../src/config/variables.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { config, errors } from '../../helpers/config.js';
 
-function config(env: NodeJS.ProcessEnv): Config {
-  const result = loadConfig(env);
-  assert.ok(result.ok, result.ok ? '' : formatConfigErrors(result.errors));
-  return result.config;
-}
-
-function errors(env: NodeJS.ProcessEnv): ConfigError[] {
-  const result = loadConfig(env);
-  assert.ok(!result.ok, 'expected config errors');
-  return result.errors;
-}
 
 const CLOUD = 'https://cloud.example/api/prom/push';
 const SITE = 'http://prom.site.lan:9090/api/v1/write';

@@ -3,22 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  describeUnknownVariable, findUnknownVariables, formatConfigErrors, loadConfig, redactConfig,
-  type Config, type ConfigError,
-} from '../../../src/config/env.js';
+import { describeUnknownVariable, findUnknownVariables, formatConfigErrors, loadConfig, redactConfig } from '../../../src/config/env.js';
+import { config, errors } from '../../helpers/config.js';
 
-function config(env: NodeJS.ProcessEnv): Config {
-  const result = loadConfig(env);
-  assert.ok(result.ok, result.ok ? '' : formatConfigErrors(result.errors));
-  return result.config;
-}
-
-function errors(env: NodeJS.ProcessEnv): ConfigError[] {
-  const result = loadConfig(env);
-  assert.ok(!result.ok, 'expected config errors');
-  return result.errors;
-}
 
 function withTempDir(body: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-config-'));
