@@ -36,7 +36,9 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Label } from '../../src/model/labels.js';
-import { encodeProtobuf, encodeRequest, type RemoteWriteProtocol, type SeriesSamples } from '../../src/sender/remote-write.js';
+import type { RemoteWriteProtocol } from '../../src/config/parse.js';
+import { encodeProtobuf, encodeRequest } from '../../src/sender/outputs/remote-write/encode.js';
+import type { SeriesSamples } from '../../src/sender/series-samples.js';
 import { SeriesGrouper } from '../../src/sender/series-group.js';
 import { WireSeries } from '../../src/sender/wire-series.js';
 import { prng } from './prng.js';

@@ -52,12 +52,14 @@ import type { BandwidthEstimator } from './bandwidth.js';
 import { createBackoff, type Backoff } from './backoff.js';
 import { createPace } from './pace.js';
 import type { Concurrency } from './concurrency.js';
-import { createProtocolNegotiation } from './protocol-negotiation.js';
+import { createProtocolNegotiation } from './outputs/remote-write/protocol-negotiation.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { MetricMetadata } from '../model/metadata.js';
-import { encodeMetadataRequest, encodeRequest, remoteWriteHeaders, type RemoteWriteProtocol, type SeriesSamples } from './remote-write.js';
+import type { RemoteWriteProtocol } from '../config/parse.js';
+import { encodeMetadataRequest, encodeRequest, remoteWriteHeaders } from './outputs/remote-write/encode.js';
 import { newestTimestamp, oldestTimestamp, requestCutter, requestsOf, sampleCount, splitByTime, withoutOlderThan } from './request-parts.js';
 import { SeriesGrouper } from './series-group.js';
+import type { SeriesSamples } from './series-samples.js';
 import type { SendResult, Transport } from './transport.js';
 import type { EndpointSeries } from './write-relabel.js';
 

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeRequest, type RemoteWriteProtocol, type SeriesSamples } from '../../../src/sender/remote-write.js';
+import type { RemoteWriteProtocol } from '../../../src/config/parse.js';
+import { encodeRequest } from '../../../src/sender/outputs/remote-write/encode.js';
+import type { SeriesSamples } from '../../../src/sender/series-samples.js';
 import type { SendResult, Transport } from '../../../src/sender/transport.js';
 import type { Wal } from '../../../src/wal/wal.js';
 import { decodeRemoteWrite } from '../../helpers/remote-write-schema.js';

@@ -18,15 +18,10 @@
  * The body is Snappy block-compressed (both specs forbid the framed format) with snappyjs.
  */
 import { compress } from 'snappyjs';
-import type { MetricMetadata } from '../model/metadata.js';
+import type { MetricMetadata } from '../../../model/metadata.js';
 import { encodeV1, encodeV1Metadata, encodeV2 } from './rw-messages.js';
-import type { RemoteWriteProtocol } from '../config/parse.js';
-import type { SeriesSamples } from './series-samples.js';
-
-export type { RemoteWriteProtocol } from '../config/parse.js';
-export type { SeriesSamples } from './series-samples.js';
-
-
+import type { RemoteWriteProtocol } from '../../../config/parse.js';
+import type { SeriesSamples } from '../../series-samples.js';
 
 /**
  * Encodes `series` as an uncompressed protobuf message of `protocol`: one TimeSeries per series

@@ -12,9 +12,10 @@
  *   at once, so nothing is lost in the switch. A restart tries 2.0 again.
  * - a 2xx with the headers confirms 2.0; samples sent but not written are reported as such.
  */
-import type { Logger } from '../lib/log.js';
-import { readWrittenCounts, type RemoteWriteProtocol } from './remote-write.js';
-import type { SendResult } from './transport.js';
+import type { RemoteWriteProtocol } from '../../../config/parse.js';
+import type { Logger } from '../../../lib/log.js';
+import type { SendResult } from '../../transport.js';
+import { readWrittenCounts } from './encode.js';
 
 /** What an answer means for the protocol. */
 export type ProtocolVerdict =

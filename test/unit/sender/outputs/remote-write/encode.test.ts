@@ -1,19 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Label, Labels } from '../../../src/model/labels.js';
-import { STALE_NAN, isStaleNaN } from '../../../src/model/staleness.js';
-import {
-  encodeProtobuf,
-  encodeRequest,
-  readWrittenCounts,
-  remoteWriteHeaders,
-  type RemoteWriteProtocol,
-  type SeriesSamples,
-} from '../../../src/sender/remote-write.js';
-import { SeriesGrouper } from '../../../src/sender/series-group.js';
-import { WireSeries } from '../../../src/sender/wire-series.js';
-import { decodeRemoteWrite, type DecodedRequest } from '../../helpers/remote-write-schema.js';
+import type { Label, Labels } from '../../../../../src/model/labels.js';
+import { STALE_NAN, isStaleNaN } from '../../../../../src/model/staleness.js';
+import type { RemoteWriteProtocol } from '../../../../../src/config/parse.js';
+import { encodeProtobuf, encodeRequest, readWrittenCounts, remoteWriteHeaders } from '../../../../../src/sender/outputs/remote-write/encode.js';
+import type { SeriesSamples } from '../../../../../src/sender/series-samples.js';
+import { SeriesGrouper } from '../../../../../src/sender/series-group.js';
+import { WireSeries } from '../../../../../src/sender/wire-series.js';
+import { decodeRemoteWrite, type DecodedRequest } from '../../../../helpers/remote-write-schema.js';
 
 const PROTOCOLS: RemoteWriteProtocol[] = ['1.0', '2.0'];
 const T0 = 1_700_000_000_000;
