@@ -8,6 +8,7 @@ import type { EndpointView } from '../status/sender-metrics.js';
 import type { Wal, WalConsumer } from '../wal/wal.js';
 import { createBandwidthEstimator } from './bandwidth.js';
 import { createConcurrency } from './concurrency.js';
+import { createOutput } from './outputs/outputs.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { startSender, type Sender, type SenderCounters } from './sender.js';
 import { createSharedBudget } from './shared-budget.js';
@@ -52,10 +53,10 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
     const consumer = wal.consumer(transport.url);
     // The endpoint's own cap matters only below the cap of all: above it, that one holds first.
     const ownCap = endpoint.maxBytesPerSecond > 0 && (rw.maxBytesPerSecond === 0 || endpoint.maxBytesPerSecond < rw.maxBytesPerSecond) ? endpoint.maxBytesPerSecond : 0;
+    const senderLog = log.child({ component: 'sender', endpoint: endpoint.name, url: transport.url });
     const sender = startSender({
       url: transport.url,
-      protocol: endpoint.protocol,
-      version: readVersion(),
+      output: createOutput(endpoint.protocol, readVersion(), senderLog),
       consumer,
       series: withWriteRelabel(wireSeriesOf(endpoint), endpoint.relabelRules, clock, metadataOf),
       transport,
@@ -65,7 +66,7 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
       queue: endpoint.queue,
       counters: countersFor(transport.url, endpoint.name),
       clock,
-      log: log.child({ component: 'sender', endpoint: endpoint.name, url: transport.url }),
+      log: senderLog,
       pollIntervalMs: config.wal.commitIntervalMs,
       metadata: () => wal.metadataFamilies(),
       afterCommit: (fn) => wal.afterCommit(fn),

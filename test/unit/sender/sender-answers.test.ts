@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RemoteWriteProtocol } from '../../../src/config/parse.js';
-import { encodeRequest } from '../../../src/sender/outputs/remote-write/encode.js';
 import type { SeriesSamples } from '../../../src/sender/series-samples.js';
 import type { SendResult, Transport } from '../../../src/sender/transport.js';
 import type { Wal } from '../../../src/wal/wal.js';
@@ -124,13 +123,12 @@ describe('sender answers', () => {
     const events: string[] = [];
     let throws = 2;
     // Shard 2's first encodings throw while shard 1's request hangs until it is aborted.
-    const encode = (protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>): Uint8Array => {
+    const beforeEncode = (series: ReadonlyArray<SeriesSamples>): void => {
       if (series.some((s) => s.series.labels.some((l) => l.value === '39')) && throws > 0) {
         throws--;
         events.push('throw');
         throw new Error('unexpected value');
       }
-      return encodeRequest(protocol, series);
     };
     let hung = false;
     const transport = transportAnswering(async (_, __, signal) => {
@@ -141,7 +139,7 @@ describe('sender answers', () => {
       events.push('aborted');
       return { kind: 'retry', error: 'aborted' };
     });
-    const { sender, counted } = startTestSender(wal, transport, { shards: 2, encode });
+    const { sender, counted } = startTestSender(wal, transport, { shards: 2, beforeEncode });
     t.after(() => sender.stop(Date.now()));
     assert.equal(await drained(wal, 5000), 0);
     assert.equal(counted.roundFailures, 2);
@@ -162,15 +160,14 @@ describe('sender answers', () => {
     appendRound(wal, 10, Date.now() - 2000, () => Number.NaN);
     wal.commit();
     let calls = 0;
-    const encode = (protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>): Uint8Array => {
+    const beforeEncode = (series: ReadonlyArray<SeriesSamples>): void => {
       if (series.some((s) => Number.isNaN(s.values[s.start]!))) {
         calls++;
         throw new Error('poisoned sample');
       }
-      return encodeRequest(protocol, series);
     };
     const transport = transportAnswering(() => OK);
-    const { sender, counted } = startTestSender(wal, transport, { encode });
+    const { sender, counted } = startTestSender(wal, transport, { beforeEncode });
     t.after(() => sender.stop(Date.now()));
     assert.equal(await drained(wal, 5000), 0);
     assert.equal(calls, 5);
