@@ -8,6 +8,7 @@ import type { EndpointView } from '../status/sender-metrics.js';
 import type { Wal, WalConsumer } from '../wal/wal.js';
 import { createBandwidthEstimator } from './bandwidth.js';
 import { createConcurrency } from './concurrency.js';
+import type { Output } from './outputs/output.js';
 import { createOutput } from './outputs/outputs.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { startSender, type Sender, type SenderCounters } from './sender.js';
@@ -48,15 +49,16 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
     if (cache === undefined) wireCaches.set(key, (cache = createWireSeriesCache((ref) => wal.labels(ref), externalLabels(endpoint), clock, undefined, metadataOf)));
     return cache;
   };
-  const senders: Array<{ sender: Sender; transport: Transport; consumer: WalConsumer; name: string }> = rw.endpoints.map((endpoint, i) => {
+  const senders: Array<{ sender: Sender; transport: Transport; consumer: WalConsumer; name: string; output: Output }> = rw.endpoints.map((endpoint, i) => {
     const transport = transports[i]!;
     const consumer = wal.consumer(transport.url);
     // The endpoint's own cap matters only below the cap of all: above it, that one holds first.
     const ownCap = endpoint.maxBytesPerSecond > 0 && (rw.maxBytesPerSecond === 0 || endpoint.maxBytesPerSecond < rw.maxBytesPerSecond) ? endpoint.maxBytesPerSecond : 0;
     const senderLog = log.child({ component: 'sender', endpoint: endpoint.name, url: transport.url });
+    const output = createOutput(endpoint.protocol, readVersion(), senderLog);
     const sender = startSender({
       url: transport.url,
-      output: createOutput(endpoint.protocol, readVersion(), senderLog),
+      output,
       consumer,
       series: withWriteRelabel(wireSeriesOf(endpoint), endpoint.relabelRules, clock, metadataOf),
       transport,
@@ -73,12 +75,13 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
       metered: rw.uplinkMetered,
       maxBytesPerSecond: ownCap > 0 ? ownCap : rw.maxBytesPerSecond,
     });
-    return { sender, transport, consumer, name: endpoint.name };
+    return { sender, transport, consumer, name: endpoint.name, output };
   });
   return {
-    views: senders.map(({ sender, transport, consumer, name }) => ({
+    views: senders.map(({ sender, transport, consumer, name, output }) => ({
       url: transport.url,
       name,
+      protocols: output.protocols,
       status: () => sender.status(),
       backlog: () => consumer.backlog(),
     })),
