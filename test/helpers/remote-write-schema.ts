@@ -14,7 +14,7 @@
  */
 import { uncompress } from 'snappyjs';
 import protobuf from 'protobufjs';
-import type { RemoteWriteProtocol } from '../../src/config/parse.js';
+import type { RemoteWriteVersion } from '../../src/sender/outputs/remote-write/encode.js';
 
 /** The 1.0 spec's schema (Apache-2.0, Prometheus Team). */
 const REMOTE_WRITE_V1_PROTO = `syntax = "proto3";
@@ -425,7 +425,7 @@ function samplesOf(samples: PbSample[]): Pick<DecodedSeries, 'timestamps' | 'val
  * not valid Snappy or protobuf, when a 2.0 label or metadata ref points outside the symbols table,
  * or when a 2.0 TimeSeries carries anything but labels, samples and metadata.
  */
-export function decodeRemoteWrite(protocol: RemoteWriteProtocol, body: Uint8Array): DecodedRequest {
+export function decodeRemoteWrite(protocol: RemoteWriteVersion, body: Uint8Array): DecodedRequest {
   const raw = uncompress(body);
   const type = protocol === '1.0' ? WriteRequestV1 : RequestV2;
   const message = type.decode(raw);

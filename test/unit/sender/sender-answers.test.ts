@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RemoteWriteProtocol } from '../../../src/config/parse.js';
+import type { RemoteWriteVersion } from '../../../src/sender/outputs/remote-write/encode.js';
 import type { SeriesSamples } from '../../../src/sender/series-samples.js';
 import type { SendResult, Transport } from '../../../src/sender/transport.js';
 import type { Wal } from '../../../src/wal/wal.js';
@@ -15,7 +15,7 @@ const OK: Answer = { kind: 'ok', status: 204 };
 
 /** A request as the test transport saw it: decoded samples per series key, and its protocol. */
 interface Seen {
-  protocol: RemoteWriteProtocol;
+  protocol: RemoteWriteVersion;
   samples: Map<string, number[]>;
   answer: Answer['kind'];
 }
@@ -27,7 +27,7 @@ function transportAnswering(answer: (request: Seen, index: number, signal?: Abor
     url: 'http://receiver.invalid/api/v1/write',
     seen,
     async send(body, headers, signal) {
-      const protocol: RemoteWriteProtocol = headers['Content-Type']!.includes('v2') ? '2.0' : '1.0';
+      const protocol: RemoteWriteVersion = headers['Content-Type']!.includes('v2') ? '2.0' : '1.0';
       const samples = new Map<string, number[]>();
       for (const s of decodeRemoteWrite(protocol, body).series) samples.set(s.labels.map((l) => l.value).join(','), s.timestamps);
       const request: Seen = { protocol, samples, answer: 'ok' };

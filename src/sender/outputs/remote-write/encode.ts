@@ -20,8 +20,13 @@
 import { compress } from 'snappyjs';
 import type { MetricMetadata } from '../../../model/metadata.js';
 import { encodeV1, encodeV1Metadata, encodeV2 } from './rw-messages.js';
-import type { RemoteWriteProtocol } from '../../../config/parse.js';
 import type { SeriesSamples } from '../../series-samples.js';
+
+/**
+ * The versions of the remote-write spec: 1.0 is prometheus.WriteRequest, 2.0
+ * io.prometheus.write.v2.Request. The PROTOCOL setting's values that pick this output (outputs.ts).
+ */
+export type RemoteWriteVersion = '1.0' | '2.0';
 
 /**
  * Encodes `series` as an uncompressed protobuf message of `protocol`: one TimeSeries per series
@@ -30,7 +35,7 @@ import type { SeriesSamples } from '../../series-samples.js';
  * call (synchronous, so no other call can intervene before the caller copies or compresses it).
  * Throws when a timestamp is not a safe integer: a broken WAL invariant.
  */
-export function encodeProtobuf(protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>): Uint8Array {
+export function encodeProtobuf(protocol: RemoteWriteVersion, series: ReadonlyArray<SeriesSamples>): Uint8Array {
   return protocol === '1.0' ? encodeV1(series) : encodeV2(series);
 }
 
@@ -38,7 +43,7 @@ export function encodeProtobuf(protocol: RemoteWriteProtocol, series: ReadonlyAr
  * Encodes `series` as a remote-write request body of `protocol` (see `encodeProtobuf`), Snappy
  * block-compressed. The result is a new array the caller owns.
  */
-export function encodeRequest(protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>): Uint8Array {
+export function encodeRequest(protocol: RemoteWriteVersion, series: ReadonlyArray<SeriesSamples>): Uint8Array {
   return compress(encodeProtobuf(protocol, series));
 }
 
@@ -58,7 +63,7 @@ export function encodeMetadataRequest(entries: ReadonlyArray<{ family: string; m
  * `readVersion`). A new object each call, so the caller may add its own headers to it; user
  * headers must not replace these (both specs reserve them).
  */
-export function remoteWriteHeaders(protocol: RemoteWriteProtocol, version: string): Record<string, string> {
+export function remoteWriteHeaders(protocol: RemoteWriteVersion, version: string): Record<string, string> {
   const v1 = protocol === '1.0';
   return {
     'Content-Encoding': 'snappy',

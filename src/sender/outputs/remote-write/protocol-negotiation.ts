@@ -12,27 +12,27 @@
  *   at once, so nothing is lost in the switch. A restart tries 2.0 again.
  * - a 2xx with the headers confirms 2.0; samples sent but not written are reported as such.
  */
-import type { RemoteWriteProtocol } from '../../../config/parse.js';
 import type { Logger } from '../../../lib/log.js';
 import type { SendResult } from '../../transport.js';
 import type { Refusal, Verdict } from '../output.js';
 import { readWrittenCounts } from './answers.js';
+import type { RemoteWriteVersion } from './encode.js';
 
 /** The protocol state of one endpoint. */
 export interface ProtocolNegotiation {
   /** The protocol the next request is encoded in. */
-  readonly current: RemoteWriteProtocol;
+  readonly current: RemoteWriteVersion;
   /**
    * Judges `result`, the answer to a request of `samples` samples encoded in `sentAs`: `resend`
    * when it shows the receiver does not understand 2.0 (switching to 1.0), else the answer as it
    * is, with the samples an accepted 2.0 request did not write. `reason`, what a reject refused,
    * is passed on; a refusal of samples (out of order, out of bounds, too old) is no sign against 2.0.
    */
-  judge(sentAs: RemoteWriteProtocol, result: SendResult, samples: number, reason: Refusal): Verdict;
+  judge(sentAs: RemoteWriteVersion, result: SendResult, samples: number, reason: Refusal): Verdict;
 }
 
 /** Creates the negotiation of an endpoint configured for `configured`. */
-export function createProtocolNegotiation(configured: RemoteWriteProtocol, log: Logger): ProtocolNegotiation {
+export function createProtocolNegotiation(configured: RemoteWriteVersion, log: Logger): ProtocolNegotiation {
   let current = configured;
   let confirmed = configured === '1.0';
   const fallBack = (why: string): Verdict => {
