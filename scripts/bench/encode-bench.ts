@@ -36,7 +36,8 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Label } from '../../src/model/labels.js';
-import { encodeProtobuf, encodeRequest, type RemoteWriteProtocol, type SeriesSamples } from '../../src/sender/remote-write.js';
+import { encodeProtobuf, encodeRequest, type RemoteWriteVersion } from '../../src/sender/outputs/remote-write/encode.js';
+import type { SeriesSamples } from '../../src/sender/series-samples.js';
 import { SeriesGrouper } from '../../src/sender/series-group.js';
 import { WireSeries } from '../../src/sender/wire-series.js';
 import { prng } from './prng.js';
@@ -158,7 +159,7 @@ interface Pass {
 }
 
 /** One pass over all 600,000 samples: timed encode+compress, and separately encode alone. */
-function pass(load: Load, protocol: RemoteWriteProtocol, perSeries: number, maxSamples: number): Pass {
+function pass(load: Load, protocol: RemoteWriteVersion, perSeries: number, maxSamples: number): Pass {
   const result: Pass = { seconds: 0, encodeSeconds: 0, wireBytes: 0, protobufBytes: 0, requests: 0 };
   for (const requests of rounds(load, perSeries, maxSamples)) {
     let start = performance.now();
@@ -176,7 +177,7 @@ function pass(load: Load, protocol: RemoteWriteProtocol, perSeries: number, maxS
 const FLOOR_EVERY = 10;
 
 /** Snappy floor per sample over every FLOOR_EVERY-th request of a pass. */
-function snappyFloorPerSample(load: Load, protocol: RemoteWriteProtocol, perSeries: number, maxSamples: number): number {
+function snappyFloorPerSample(load: Load, protocol: RemoteWriteVersion, perSeries: number, maxSamples: number): number {
   let bytes = 0;
   let samples = 0;
   let index = 0;

@@ -8,6 +8,8 @@ import type { EndpointView } from '../status/sender-metrics.js';
 import type { Wal, WalConsumer } from '../wal/wal.js';
 import { createBandwidthEstimator } from './bandwidth.js';
 import { createConcurrency } from './concurrency.js';
+import type { Output } from './outputs/output.js';
+import { createOutput } from './outputs/outputs.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { startSender, type Sender, type SenderCounters } from './sender.js';
 import { createSharedBudget } from './shared-budget.js';
@@ -47,15 +49,16 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
     if (cache === undefined) wireCaches.set(key, (cache = createWireSeriesCache((ref) => wal.labels(ref), externalLabels(endpoint), clock, undefined, metadataOf)));
     return cache;
   };
-  const senders: Array<{ sender: Sender; transport: Transport; consumer: WalConsumer; name: string }> = rw.endpoints.map((endpoint, i) => {
+  const senders: Array<{ sender: Sender; transport: Transport; consumer: WalConsumer; name: string; output: Output }> = rw.endpoints.map((endpoint, i) => {
     const transport = transports[i]!;
     const consumer = wal.consumer(transport.url);
     // The endpoint's own cap matters only below the cap of all: above it, that one holds first.
     const ownCap = endpoint.maxBytesPerSecond > 0 && (rw.maxBytesPerSecond === 0 || endpoint.maxBytesPerSecond < rw.maxBytesPerSecond) ? endpoint.maxBytesPerSecond : 0;
+    const senderLog = log.child({ component: 'sender', endpoint: endpoint.name, url: transport.url });
+    const output = createOutput(endpoint.protocol, readVersion(), senderLog);
     const sender = startSender({
       url: transport.url,
-      protocol: endpoint.protocol,
-      version: readVersion(),
+      output,
       consumer,
       series: withWriteRelabel(wireSeriesOf(endpoint), endpoint.relabelRules, clock, metadataOf),
       transport,
@@ -65,19 +68,20 @@ export function startEndpoints(config: Config, wal: Wal, transports: Transport[]
       queue: endpoint.queue,
       counters: countersFor(transport.url, endpoint.name),
       clock,
-      log: log.child({ component: 'sender', endpoint: endpoint.name, url: transport.url }),
+      log: senderLog,
       pollIntervalMs: config.wal.commitIntervalMs,
       metadata: () => wal.metadataFamilies(),
       afterCommit: (fn) => wal.afterCommit(fn),
       metered: rw.uplinkMetered,
       maxBytesPerSecond: ownCap > 0 ? ownCap : rw.maxBytesPerSecond,
     });
-    return { sender, transport, consumer, name: endpoint.name };
+    return { sender, transport, consumer, name: endpoint.name, output };
   });
   return {
-    views: senders.map(({ sender, transport, consumer, name }) => ({
+    views: senders.map(({ sender, transport, consumer, name, output }) => ({
       url: transport.url,
       name,
+      protocols: output.protocols,
       status: () => sender.status(),
       backlog: () => consumer.backlog(),
     })),

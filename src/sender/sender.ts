@@ -23,8 +23,9 @@
  * bytes the measured link carries in a couple of seconds, so a slow uplink gets small requests
  * that finish and a fast one large requests. Every request passes the shared token bucket
  * (OUTPOST_REMOTE_WRITE_MAX_BYTES_PER_SECOND). Answers are values:
- * - ok acks (for 2.0, checked against the written-count headers: protocol-negotiation.ts, which
- *   also falls back to 1.0 for a receiver that does not speak 2.0 and resends the samples);
+ * - ok acks, as the endpoint's output reads it (outputs/output.ts): RW 2.0 checks the
+ *   written-count headers, and falls back to 1.0 for a receiver that does not speak 2.0, which
+ *   resends the samples;
  * - retry (network error, timeout, 5xx, 429) waits with exponential backoff and full jitter,
  *   Retry-After winning, and sends the same request again, forever: nothing is lost to an outage.
  *   Once one shard gets through, or a small probe does during a long backoff, every waiting shard
@@ -52,12 +53,12 @@ import type { BandwidthEstimator } from './bandwidth.js';
 import { createBackoff, type Backoff } from './backoff.js';
 import { createPace } from './pace.js';
 import type { Concurrency } from './concurrency.js';
-import { createProtocolNegotiation } from './protocol-negotiation.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { MetricMetadata } from '../model/metadata.js';
-import { encodeMetadataRequest, encodeRequest, remoteWriteHeaders, type RemoteWriteProtocol, type SeriesSamples } from './remote-write.js';
+import type { Output, Refusal } from './outputs/output.js';
 import { newestTimestamp, oldestTimestamp, requestCutter, requestsOf, sampleCount, splitByTime, withoutOlderThan } from './request-parts.js';
 import { SeriesGrouper } from './series-group.js';
+import type { SeriesSamples } from './series-samples.js';
 import type { SendResult, Transport } from './transport.js';
 import type { EndpointSeries } from './write-relabel.js';
 
@@ -92,7 +93,7 @@ const PACED_REQUEST_SECONDS = 2;
 const PACED_MIN_REQUEST = 50;
 
 /** Why an endpoint's samples were refused or dropped (the `reason` of outpost_samples_rejected_total). */
-export type RejectReason = 'out_of_order' | 'out_of_bounds' | 'too_old' | 'not_written' | 'unsendable' | 'other';
+export type RejectReason = Refusal | 'not_written' | 'unsendable';
 
 /** Every RejectReason, e.g. to pre-create the counter's series. */
 export const REJECT_REASONS: readonly RejectReason[] = ['out_of_order', 'out_of_bounds', 'too_old', 'not_written', 'unsendable', 'other'];
@@ -124,10 +125,8 @@ export interface SenderQueue {
 /** Everything one endpoint's sender works with. */
 export interface SenderOptions {
   url: string;
-  /** The configured protocol; 2.0 may fall back to 1.0 (see protocol-negotiation.ts). */
-  protocol: RemoteWriteProtocol;
-  /** Outpost's version, for the User-Agent. */
-  version: string;
+  /** The endpoint's protocol: encodes its requests and reads its answers (built by outputs/outputs.ts). */
+  output: Output;
   consumer: WalConsumer;
   /** The series of the WAL's refs as this endpoint gets them: external labels merged in, its write relabel rules applied. */
   series: EndpointSeries;
@@ -149,8 +148,6 @@ export interface SenderOptions {
   maxBytesPerSecond?: number;
   /** The metric metadata by family to send (RW 1.0, see METADATA_INTERVAL_MS); none when absent. */
   metadata?: () => ReadonlyMap<string, MetricMetadata>;
-  /** Encodes a request body; default `encodeRequest`. Injected by tests to make a round throw. */
-  encode?: (protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>) => Uint8Array;
 }
 
 /** What the status page and own metrics show of an endpoint. */
@@ -159,8 +156,8 @@ export interface SenderStatus {
   /** False from a failed attempt until the next success. */
   up: boolean;
   shards: number;
-  /** The protocol requests are sent in now (1.0 after a fall back from 2.0). */
-  protocol: RemoteWriteProtocol;
+  /** The protocol requests are sent in now (`Output.protocol`: 1.0 after a fall back from 2.0). */
+  protocol: string;
   /** The age beyond which samples are dropped before sending, as learned from refusals; null when none. */
   learnedAgeLimitMs: number | null;
   lastError: string | null;
@@ -189,10 +186,7 @@ type PartOutcome = typeof STOPPED | typeof SPLIT | { kind: 'ok' } | { kind: 'rej
 /** Starts the drain loop of one endpoint. */
 export function startSender(options: SenderOptions): Sender {
   const { consumer, clock, queue, counters, concurrency } = options;
-  const encode = options.encode ?? encodeRequest;
   const throttle = createThrottle(60_000, clock.now);
-  const negotiation = createProtocolNegotiation(options.protocol, options.log);
-  const headers = { '1.0': remoteWriteHeaders('1.0', options.version), '2.0': remoteWriteHeaders('2.0', options.version) };
   const ageLimit = createAgeLimit(clock);
   // Samples a second of the endpoint's stream, measured while caught up: the pace's yardstick.
   let streamSamplesPerSecond = 0;
@@ -264,8 +258,8 @@ export function startSender(options: SenderOptions): Sender {
       while (retrying.size > 0 && !stopping) {
         await sleep(PROBE_INTERVAL_MS * (0.5 + 0.5 * Math.random()));
         if (retrying.size === 0 || stopping) return;
-        const protocol = negotiation.current;
-        const result = await options.transport.send(encode(protocol, []), headers[protocol], aborter.signal);
+        const probe = options.output.encode([]);
+        const result = await options.transport.send(probe.body, probe.headers, aborter.signal);
         if (result.kind === 'reject') {
           probesRefused = true;
           return;
@@ -326,17 +320,14 @@ export function startSender(options: SenderOptions): Sender {
       const paced = pace.reserve(samples);
       if (paced > 0) await sleep(paced);
       if (givingUp()) return STOPPED;
-      const protocol = negotiation.current;
-      const body = encode(protocol, part);
-      await untilAborted(options.limiter.take(body.length), roundAborter.signal);
+      const request = options.output.encode(part);
+      await untilAborted(options.limiter.take(request.body.length), roundAborter.signal);
       if (givingUp()) return STOPPED;
-      const result = await options.transport.send(body, headers[protocol], roundAborter.signal);
-      const reason = result.kind === 'reject' ? rejectReason(result.body) : 'other';
-      const sampleLevel = reason !== 'other';
-      const verdict = negotiation.judge(protocol, result, samples, result.kind === 'reject' && sampleLevel);
+      const result = await options.transport.send(request.body, request.headers, roundAborter.signal);
+      const verdict = options.output.judge(request, result, samples);
       if (verdict.kind === 'resend') continue;
       if (result.kind === 'ok') {
-        accepted(part, samples, body.length, result.durationMs);
+        accepted(part, samples, request.body.length, result.durationMs);
         if (verdict.notWritten > 0) {
           counters.failed(verdict.notWritten);
           counters.rejected('not_written', verdict.notWritten);
@@ -346,7 +337,7 @@ export function startSender(options: SenderOptions): Sender {
       }
       status.up = false;
       status.lastError = result.error;
-      if (result.kind === 'reject') return { kind: 'reject', reason, result };
+      if (result.kind === 'reject') return { kind: 'reject', reason: verdict.reason, result };
       if (givingUp()) return STOPPED;
       counters.retried(samples);
       concurrency.failed();
@@ -543,26 +534,28 @@ export function startSender(options: SenderOptions): Sender {
   let metadataSentAt = -Infinity;
 
   /**
-   * Sends every family's metadata to a 1.0 endpoint once a minute, in requests of its own (2.0
-   * series carry theirs). Only while the endpoint answers: a failed request waits for the next
-   * minute rather than backing off, as metadata is restated then anyway.
+   * Sends every family's metadata once a minute, in requests of its own, to an endpoint whose
+   * output sends it apart from samples (RW 1.0; 2.0 series carry theirs). Only while the endpoint
+   * answers: a failed request waits for the next minute rather than backing off, as metadata is
+   * restated then anyway.
    */
   async function sendMetadata(): Promise<void> {
     const families = options.metadata?.();
-    if (families === undefined || families.size === 0 || negotiation.current !== '1.0' || !status.up || stopping) return;
+    const encodeMetadata = options.output.encodeMetadata;
+    if (families === undefined || families.size === 0 || encodeMetadata === null || !status.up || stopping) return;
     if (clock.now() - metadataSentAt < METADATA_INTERVAL_MS) return;
     metadataSentAt = clock.now();
     const entries = [...families].map(([family, metadata]) => ({ family, metadata }));
     for (let i = 0; i < entries.length; i += METADATA_PER_REQUEST) {
       const part = entries.slice(i, i + METADATA_PER_REQUEST);
-      const body = encodeMetadataRequest(part);
-      await untilAborted(options.limiter.take(body.length), aborter.signal);
-      const result = await options.transport.send(body, headers['1.0'], aborter.signal);
+      const request = encodeMetadata(part);
+      await untilAborted(options.limiter.take(request.body.length), aborter.signal);
+      const result = await options.transport.send(request.body, request.headers, aborter.signal);
       if (result.kind !== 'ok') {
         throttledWarn(options.log, throttle, 'metadata', { err: result.error }, 'remote write of metric metadata failed; sending it again in a minute');
         return;
       }
-      counters.metadataSent(part.length, body.length);
+      counters.metadataSent(part.length, request.body.length);
     }
   }
 
@@ -588,7 +581,7 @@ export function startSender(options: SenderOptions): Sender {
 
   return {
     status: () => ({
-      url: options.url, ...status, shards: concurrency.current, protocol: negotiation.current, learnedAgeLimitMs: ageLimit.current(),
+      url: options.url, ...status, shards: concurrency.current, protocol: options.output.protocol, learnedAgeLimitMs: ageLimit.current(),
     }),
     async stop(deadline) {
       stopping = true;
@@ -638,13 +631,4 @@ function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void
     signal.addEventListener('abort', done, { once: true });
     void promise.then(done);
   });
-}
-
-/** Classifies a refusal by the receiver's words (Prometheus, Mimir, Cortex, VictoriaMetrics). */
-function rejectReason(body: string): RejectReason {
-  const text = body.toLowerCase();
-  if (text.includes('out of order')) return 'out_of_order';
-  if (text.includes('out of bounds')) return 'out_of_bounds';
-  if (text.includes('too old')) return 'too_old';
-  return 'other';
 }

@@ -12,7 +12,7 @@ import type { Clock } from '../lib/clock.js';
 import { Generations } from '../lib/generations.js';
 import { getLabel, type Label, type Labels } from '../model/labels.js';
 import { sameMetadata, type MetricMetadata } from '../model/metadata.js';
-import { decodeLabelsV1, encodeLabelsV1, metricNameV1 } from './rw-messages.js';
+import { decodeLabelsV1, encodeLabelsV1, metricNameV1 } from './outputs/remote-write/rw-messages.js';
 
 /**
  * Where the 1.0 label bytes of the series live: chunks of `CHUNK_BYTES`, filled one after the

@@ -6,11 +6,11 @@ export interface EndpointView {
   url: string;
   /** The endpoint's name (`endpoint` label): `cloud`, or `remote-write-1` for an unnamed one. */
   name: string;
+  /** Every protocol the endpoint may be sent in (`Output.protocols`), each a series of outpost_remote_write_protocol. */
+  protocols: readonly string[];
   status(): SenderStatus;
   backlog(): { samples: number; oldestTimestampMs: number | null };
 }
-
-const PROTOCOLS = ['1.0', '2.0'] as const;
 
 /**
  * Registers the contract's prometheus_remote_storage_* and outpost_uplink_* families (labels
@@ -53,7 +53,7 @@ export function registerSenderMetrics(registry: MetricsRegistry, endpoints: () =
       highestSent.labels(...l).set((status.newestSentTimestampMs ?? 0) / 1000);
       up.labels(e.url, e.name).set(status.up ? 1 : 0);
       bandwidth.labels(e.url, e.name).set(status.bandwidthBytesPerSecond ?? 0);
-      for (const p of PROTOCOLS) protocol.labels(e.url, e.name, p).set(status.protocol === p ? 1 : 0);
+      for (const p of e.protocols) protocol.labels(e.url, e.name, p).set(status.protocol === p ? 1 : 0);
       ageLimit.labels(e.url, e.name).set((status.learnedAgeLimitMs ?? 0) / 1000);
     }
   });

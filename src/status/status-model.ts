@@ -82,8 +82,8 @@ export interface EndpointReport {
   stateReason: string;
   up: boolean;
   shards: number;
-  /** The remote-write protocol requests are sent in now ('1.0' after a fall back from 2.0). */
-  protocol: '1.0' | '2.0';
+  /** The protocol requests are sent in now ('1.0' after a fall back from 2.0). */
+  protocol: string;
   /** The age beyond which samples are dropped before sending, learned from refusals; null when none. */
   learnedAgeLimitSeconds: number | null;
   backlogSamples: number;

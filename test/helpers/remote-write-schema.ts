@@ -1,6 +1,6 @@
 /**
  * The remote-write specs' own protobuf schemas, loaded with protobufjs, to decode what the sender
- * puts on the wire. The encoder is hand-written (src/sender/rw-messages.ts); these are the
+ * puts on the wire. The encoder is hand-written (src/sender/outputs/remote-write/rw-messages.ts); these are the
  * independent check that its bytes mean what the specs say.
  *
  * 1.0: the schema of the Remote-Write 1.0 specification (prometheus.io/docs/specs/remote_write_spec,
@@ -14,7 +14,7 @@
  */
 import { uncompress } from 'snappyjs';
 import protobuf from 'protobufjs';
-import type { RemoteWriteProtocol } from '../../src/sender/remote-write.js';
+import type { RemoteWriteVersion } from '../../src/sender/outputs/remote-write/encode.js';
 
 /** The 1.0 spec's schema (Apache-2.0, Prometheus Team). */
 const REMOTE_WRITE_V1_PROTO = `syntax = "proto3";
@@ -425,7 +425,7 @@ function samplesOf(samples: PbSample[]): Pick<DecodedSeries, 'timestamps' | 'val
  * not valid Snappy or protobuf, when a 2.0 label or metadata ref points outside the symbols table,
  * or when a 2.0 TimeSeries carries anything but labels, samples and metadata.
  */
-export function decodeRemoteWrite(protocol: RemoteWriteProtocol, body: Uint8Array): DecodedRequest {
+export function decodeRemoteWrite(protocol: RemoteWriteVersion, body: Uint8Array): DecodedRequest {
   const raw = uncompress(body);
   const type = protocol === '1.0' ? WriteRequestV1 : RequestV2;
   const message = type.decode(raw);

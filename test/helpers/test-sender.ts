@@ -3,8 +3,11 @@ import { systemClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/log.js';
 import { createBandwidthEstimator } from '../../src/sender/bandwidth.js';
 import { createConcurrency } from '../../src/sender/concurrency.js';
+import type { Output } from '../../src/sender/outputs/output.js';
+import { createOutput } from '../../src/sender/outputs/outputs.js';
 import { createRateLimiter } from '../../src/sender/rate-limiter.js';
-import type { RemoteWriteProtocol, SeriesSamples } from '../../src/sender/remote-write.js';
+import type { RemoteWriteProtocol } from '../../src/config/parse.js';
+import type { SeriesSamples } from '../../src/sender/series-samples.js';
 import { startSender, type RejectReason, type Sender } from '../../src/sender/sender.js';
 import type { Transport } from '../../src/sender/transport.js';
 import { createWireSeriesCache } from '../../src/sender/wire-series.js';
@@ -25,7 +28,8 @@ export interface TestSenderOptions {
   minBackoffMs?: number;
   maxBackoffMs?: number;
   protocol?: RemoteWriteProtocol;
-  encode?: (protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>) => Uint8Array;
+  /** Runs before each request is encoded: a throw fails the round, as a broken invariant would. */
+  beforeEncode?: (series: ReadonlyArray<SeriesSamples>) => void;
   /** Default 0: every round goes at once. */
   batchSendDeadlineMs?: number;
   /** Default 20 ms. */
@@ -41,8 +45,7 @@ export function startTestSender(wal: Wal, transport: Transport, options: TestSen
   const shards = options.shards ?? 1;
   const sender = startSender({
     url: transport.url,
-    protocol: options.protocol ?? '1.0',
-    version: 'test',
+    output: checkedBefore(createOutput(options.protocol ?? '1.0', 'test', silentLogger), options.beforeEncode),
     consumer: wal.consumer('c'),
     series: createWireSeriesCache((ref) => wal.labels(ref), [], systemClock),
     transport,
@@ -67,9 +70,20 @@ export function startTestSender(wal: Wal, transport: Transport, options: TestSen
     pollIntervalMs: options.pollIntervalMs ?? 20,
     metered: options.metered ?? false,
     ...(options.wakeOnCommit === true ? { afterCommit: (fn: () => void) => wal.afterCommit(fn) } : {}),
-    ...(options.encode === undefined ? {} : { encode: options.encode }),
   });
   return { sender, counted };
+}
+
+/** `output` with `check` run before each `encode`; the rest, getters too, is `output`'s own. */
+function checkedBefore(output: Output, check: TestSenderOptions['beforeEncode']): Output {
+  if (check === undefined) return output;
+  const checked: Output = Object.create(output) as Output;
+  return Object.assign(checked, {
+    encode(series: ReadonlyArray<SeriesSamples>) {
+      check(series);
+      return output.encode(series);
+    },
+  });
 }
 
 /** Waits until consumer 'c' of `wal` has nothing left to send or `timeoutMs` passed; returns what is left. */

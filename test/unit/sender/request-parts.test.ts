@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { SeriesSamples } from '../../../src/sender/remote-write.js';
+import type { SeriesSamples } from '../../../src/sender/series-samples.js';
 import { requestsOf, sampleCount, splitByTime, withoutOlderThan } from '../../../src/sender/request-parts.js';
 import { WireSeries } from '../../../src/sender/wire-series.js';
 

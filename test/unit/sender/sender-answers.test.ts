@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeRequest, type RemoteWriteProtocol, type SeriesSamples } from '../../../src/sender/remote-write.js';
+import type { RemoteWriteVersion } from '../../../src/sender/outputs/remote-write/encode.js';
+import type { SeriesSamples } from '../../../src/sender/series-samples.js';
 import type { SendResult, Transport } from '../../../src/sender/transport.js';
 import type { Wal } from '../../../src/wal/wal.js';
 import { decodeRemoteWrite } from '../../helpers/remote-write-schema.js';
@@ -14,7 +15,7 @@ const OK: Answer = { kind: 'ok', status: 204 };
 
 /** A request as the test transport saw it: decoded samples per series key, and its protocol. */
 interface Seen {
-  protocol: RemoteWriteProtocol;
+  protocol: RemoteWriteVersion;
   samples: Map<string, number[]>;
   answer: Answer['kind'];
 }
@@ -26,7 +27,7 @@ function transportAnswering(answer: (request: Seen, index: number, signal?: Abor
     url: 'http://receiver.invalid/api/v1/write',
     seen,
     async send(body, headers, signal) {
-      const protocol: RemoteWriteProtocol = headers['Content-Type']!.includes('v2') ? '2.0' : '1.0';
+      const protocol: RemoteWriteVersion = headers['Content-Type']!.includes('v2') ? '2.0' : '1.0';
       const samples = new Map<string, number[]>();
       for (const s of decodeRemoteWrite(protocol, body).series) samples.set(s.labels.map((l) => l.value).join(','), s.timestamps);
       const request: Seen = { protocol, samples, answer: 'ok' };
@@ -122,13 +123,12 @@ describe('sender answers', () => {
     const events: string[] = [];
     let throws = 2;
     // Shard 2's first encodings throw while shard 1's request hangs until it is aborted.
-    const encode = (protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>): Uint8Array => {
+    const beforeEncode = (series: ReadonlyArray<SeriesSamples>): void => {
       if (series.some((s) => s.series.labels.some((l) => l.value === '39')) && throws > 0) {
         throws--;
         events.push('throw');
         throw new Error('unexpected value');
       }
-      return encodeRequest(protocol, series);
     };
     let hung = false;
     const transport = transportAnswering(async (_, __, signal) => {
@@ -139,7 +139,7 @@ describe('sender answers', () => {
       events.push('aborted');
       return { kind: 'retry', error: 'aborted' };
     });
-    const { sender, counted } = startTestSender(wal, transport, { shards: 2, encode });
+    const { sender, counted } = startTestSender(wal, transport, { shards: 2, beforeEncode });
     t.after(() => sender.stop(Date.now()));
     assert.equal(await drained(wal, 5000), 0);
     assert.equal(counted.roundFailures, 2);
@@ -160,15 +160,14 @@ describe('sender answers', () => {
     appendRound(wal, 10, Date.now() - 2000, () => Number.NaN);
     wal.commit();
     let calls = 0;
-    const encode = (protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>): Uint8Array => {
+    const beforeEncode = (series: ReadonlyArray<SeriesSamples>): void => {
       if (series.some((s) => Number.isNaN(s.values[s.start]!))) {
         calls++;
         throw new Error('poisoned sample');
       }
-      return encodeRequest(protocol, series);
     };
     const transport = transportAnswering(() => OK);
-    const { sender, counted } = startTestSender(wal, transport, { encode });
+    const { sender, counted } = startTestSender(wal, transport, { beforeEncode });
     t.after(() => sender.stop(Date.now()));
     assert.equal(await drained(wal, 5000), 0);
     assert.equal(calls, 5);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { SeriesSamples } from '../../../src/sender/remote-write.js';
+import type { SeriesSamples } from '../../../src/sender/series-samples.js';
 import { splitIntoShards } from '../../../src/sender/sender.js';
 import { WireSeries } from '../../../src/sender/wire-series.js';
 

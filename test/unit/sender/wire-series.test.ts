@@ -5,7 +5,7 @@ import type { Labels } from '../../../src/model/labels.js';
 import { metadataOfMetric, metricMetadata } from '../../../src/model/metadata.js';
 import { createWireSeriesCache, WireSeries } from '../../../src/sender/wire-series.js';
 import { decodeRemoteWrite } from '../../helpers/remote-write-schema.js';
-import { encodeRequest } from '../../../src/sender/remote-write.js';
+import { encodeRequest } from '../../../src/sender/outputs/remote-write/encode.js';
 
 const up = (job: string): Labels => [{ name: '__name__', value: 'up' }, { name: 'job', value: job }];
 

@@ -11,7 +11,7 @@ function view(url: string, name: string): EndpointView {
   const status: SenderStatus = {
     url, up: true, shards: 2, protocol: '2.0', learnedAgeLimitMs: null, lastError: null, lastSuccessMs: null, newestSentTimestampMs: null, bandwidthBytesPerSecond: 100,
   };
-  return { url, name, status: () => status, backlog: () => ({ samples: 7, oldestTimestampMs: null }) };
+  return { url, name, protocols: ['1.0', '2.0'], status: () => status, backlog: () => ({ samples: 7, oldestTimestampMs: null }) };
 }
 
 test('every endpoint family carries the endpoint name beside url and remote_name', () => {
@@ -25,6 +25,8 @@ test('every endpoint family carries the endpoint name beside url and remote_name
   assert.match(text, /^prometheus_remote_storage_samples_pending\{remote_name="prom\.site\.lan:9090",url="http:\/\/prom\.site\.lan:9090\/api\/v1\/write",endpoint="remote-write-1"\} 7$/m);
   assert.match(text, /^outpost_samples_rejected_total\{url="http:\/\/prom\.site\.lan:9090\/api\/v1\/write",endpoint="remote-write-1",reason="too_old"\} 3$/m);
   assert.match(text, /^outpost_uplink_up\{url="https:\/\/cloud\.example\/api\/prom\/push",endpoint="cloud"\} 1$/m);
+  assert.match(text, /^outpost_remote_write_protocol\{url="https:\/\/cloud\.example\/api\/prom\/push",endpoint="cloud",protocol="1\.0"\} 0$/m);
+  assert.match(text, /^outpost_remote_write_protocol\{url="https:\/\/cloud\.example\/api\/prom\/push",endpoint="cloud",protocol="2\.0"\} 1$/m);
 });
 
 test('samples dropped by an endpoint\'s write relabel rules are counted in outpost_samples_filtered_total, from 0', () => {

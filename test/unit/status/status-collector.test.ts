@@ -19,7 +19,7 @@ function fakeEndpoint(url: string) {
     backlog: { samples: 0, oldestTimestampMs: null as number | null },
     view: undefined as unknown as EndpointView,
   };
-  e.view = { url, name: 'remote-write-1', status: () => ({ ...e.status }), backlog: () => ({ ...e.backlog }) };
+  e.view = { url, name: 'remote-write-1', protocols: ['1.0', '2.0'], status: () => ({ ...e.status }), backlog: () => ({ ...e.backlog }) };
   return e;
 }
 

@@ -18,15 +18,15 @@
  * The body is Snappy block-compressed (both specs forbid the framed format) with snappyjs.
  */
 import { compress } from 'snappyjs';
-import type { MetricMetadata } from '../model/metadata.js';
+import type { MetricMetadata } from '../../../model/metadata.js';
 import { encodeV1, encodeV1Metadata, encodeV2 } from './rw-messages.js';
-import type { RemoteWriteProtocol } from '../config/parse.js';
-import type { SeriesSamples } from './series-samples.js';
+import type { SeriesSamples } from '../../series-samples.js';
 
-export type { RemoteWriteProtocol } from '../config/parse.js';
-export type { SeriesSamples } from './series-samples.js';
-
-
+/**
+ * The versions of the remote-write spec: 1.0 is prometheus.WriteRequest, 2.0
+ * io.prometheus.write.v2.Request. The PROTOCOL setting's values that pick this output (outputs.ts).
+ */
+export type RemoteWriteVersion = '1.0' | '2.0';
 
 /**
  * Encodes `series` as an uncompressed protobuf message of `protocol`: one TimeSeries per series
@@ -35,7 +35,7 @@ export type { SeriesSamples } from './series-samples.js';
  * call (synchronous, so no other call can intervene before the caller copies or compresses it).
  * Throws when a timestamp is not a safe integer: a broken WAL invariant.
  */
-export function encodeProtobuf(protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>): Uint8Array {
+export function encodeProtobuf(protocol: RemoteWriteVersion, series: ReadonlyArray<SeriesSamples>): Uint8Array {
   return protocol === '1.0' ? encodeV1(series) : encodeV2(series);
 }
 
@@ -43,7 +43,7 @@ export function encodeProtobuf(protocol: RemoteWriteProtocol, series: ReadonlyAr
  * Encodes `series` as a remote-write request body of `protocol` (see `encodeProtobuf`), Snappy
  * block-compressed. The result is a new array the caller owns.
  */
-export function encodeRequest(protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>): Uint8Array {
+export function encodeRequest(protocol: RemoteWriteVersion, series: ReadonlyArray<SeriesSamples>): Uint8Array {
   return compress(encodeProtobuf(protocol, series));
 }
 
@@ -63,7 +63,7 @@ export function encodeMetadataRequest(entries: ReadonlyArray<{ family: string; m
  * `readVersion`). A new object each call, so the caller may add its own headers to it; user
  * headers must not replace these (both specs reserve them).
  */
-export function remoteWriteHeaders(protocol: RemoteWriteProtocol, version: string): Record<string, string> {
+export function remoteWriteHeaders(protocol: RemoteWriteVersion, version: string): Record<string, string> {
   const v1 = protocol === '1.0';
   return {
     'Content-Encoding': 'snappy',
@@ -72,34 +72,4 @@ export function remoteWriteHeaders(protocol: RemoteWriteProtocol, version: strin
     'X-Prometheus-Remote-Write-Version': v1 ? '0.1.0' : '2.0.0',
     'User-Agent': `outpost/${version}`,
   };
-}
-
-/** What a 2.0 receiver says it wrote, from its `X-Prometheus-Remote-Write-*-Written` headers. */
-export interface WrittenCounts {
-  readonly samples: number;
-  readonly histograms: number;
-  readonly exemplars: number;
-}
-
-const COUNT = /^\d+$/;
-
-/**
- * Reads the `X-Prometheus-Remote-Write-{Samples,Histograms,Exemplars}-Written` headers of a
- * response to a 2.0 request through `header` (e.g. `(name) => response.headers.get(name)`). A
- * missing or malformed header counts 0, as the 2.0 spec lets a sender assume; when none of the
- * three is present, returns null: the 2.0 spec says a 2xx without them most likely comes from a
- * 1.0 receiver that decoded the body as an empty 1.0 message, to be treated as 415. Meaningless
- * for 1.0 requests, whose receivers need not send these headers.
- */
-export function readWrittenCounts(header: (name: string) => string | null | undefined): WrittenCounts | null {
-  const samples = header('X-Prometheus-Remote-Write-Samples-Written');
-  const histograms = header('X-Prometheus-Remote-Write-Histograms-Written');
-  const exemplars = header('X-Prometheus-Remote-Write-Exemplars-Written');
-  if (samples == null && histograms == null && exemplars == null) return null;
-  return { samples: count(samples), histograms: count(histograms), exemplars: count(exemplars) };
-}
-
-function count(text: string | null | undefined): number {
-  const trimmed = text?.trim();
-  return trimmed !== undefined && COUNT.test(trimmed) ? Number(trimmed) : 0;
 }

@@ -1,12 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compress } from 'snappyjs';
-import type { Labels } from '../../../src/model/labels.js';
-import { metricMetadata, type MetricMetadata, type MetricType } from '../../../src/model/metadata.js';
-import { encodeMetadataRequest, encodeProtobuf, encodeRequest, type SeriesSamples } from '../../../src/sender/remote-write.js';
-import { encodeV1Metadata } from '../../../src/sender/rw-messages.js';
-import { WireSeries } from '../../../src/sender/wire-series.js';
-import { decodeRemoteWrite, decodeV1MetadataRequest } from '../../helpers/remote-write-schema.js';
+import type { Labels } from '../../../../../src/model/labels.js';
+import { metricMetadata, type MetricMetadata, type MetricType } from '../../../../../src/model/metadata.js';
+import { encodeMetadataRequest, encodeProtobuf, encodeRequest } from '../../../../../src/sender/outputs/remote-write/encode.js';
+import { encodeV1Metadata } from '../../../../../src/sender/outputs/remote-write/rw-messages.js';
+import type { SeriesSamples } from '../../../../../src/sender/series-samples.js';
+import { WireSeries } from '../../../../../src/sender/wire-series.js';
+import { decodeRemoteWrite, decodeV1MetadataRequest } from '../../../../helpers/remote-write-schema.js';
 
 const T0 = 1_700_000_000_000;
 const TYPES: MetricType[] = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset'];

@@ -23,10 +23,10 @@
  * are exactly what they were before metadata existed. 1.0 sends metadata in requests of its own
  * (`encodeV1Metadata`), as Prometheus does; its sample requests never carry any.
  */
-import type { Label, Labels } from '../model/labels.js';
-import type { MetricMetadata, MetricType } from '../model/metadata.js';
+import type { Label, Labels } from '../../../model/labels.js';
+import type { MetricMetadata, MetricType } from '../../../model/metadata.js';
 import { ProtoWriter, utf8Size, varint32Size, varint64Size } from './proto-writer.js';
-import type { SeriesSamples } from './series-samples.js';
+import type { SeriesSamples } from '../../series-samples.js';
 
 // 64 KiB holds ~450 series of one sample (1.0); bigger requests grow it once and it stays grown.
 const writer = new ProtoWriter(64 * 1024);

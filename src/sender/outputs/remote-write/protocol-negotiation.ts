@@ -12,36 +12,30 @@
  *   at once, so nothing is lost in the switch. A restart tries 2.0 again.
  * - a 2xx with the headers confirms 2.0; samples sent but not written are reported as such.
  */
-import type { Logger } from '../lib/log.js';
-import { readWrittenCounts, type RemoteWriteProtocol } from './remote-write.js';
-import type { SendResult } from './transport.js';
-
-/** What an answer means for the protocol. */
-export type ProtocolVerdict =
-  /** The answer stands as it is; `notWritten` samples of an accepted 2.0 request were not stored. */
-  | { kind: 'as-is'; notWritten: number }
-  /** The receiver does not speak the protocol the request was sent in: send it again in `current`. */
-  | { kind: 'resend' };
+import type { Logger } from '../../../lib/log.js';
+import type { SendResult } from '../../transport.js';
+import type { Refusal, Verdict } from '../output.js';
+import { readWrittenCounts } from './answers.js';
+import type { RemoteWriteVersion } from './encode.js';
 
 /** The protocol state of one endpoint. */
 export interface ProtocolNegotiation {
   /** The protocol the next request is encoded in. */
-  readonly current: RemoteWriteProtocol;
-  /** True once the endpoint fell back from the configured 2.0. */
-  readonly fellBack: boolean;
+  readonly current: RemoteWriteVersion;
   /**
-   * Judges `result`, the answer to a request of `samples` samples encoded in `sentAs`; switches to
-   * 1.0 when it shows the receiver does not understand 2.0. `sampleLevelRefusal` says whether a
-   * reject refuses samples (out of order, out of bounds, too old) rather than the request.
+   * Judges `result`, the answer to a request of `samples` samples encoded in `sentAs`: `resend`
+   * when it shows the receiver does not understand 2.0 (switching to 1.0), else the answer as it
+   * is, with the samples an accepted 2.0 request did not write. `reason`, what a reject refused,
+   * is passed on; a refusal of samples (out of order, out of bounds, too old) is no sign against 2.0.
    */
-  judge(sentAs: RemoteWriteProtocol, result: SendResult, samples: number, sampleLevelRefusal: boolean): ProtocolVerdict;
+  judge(sentAs: RemoteWriteVersion, result: SendResult, samples: number, reason: Refusal): Verdict;
 }
 
 /** Creates the negotiation of an endpoint configured for `configured`. */
-export function createProtocolNegotiation(configured: RemoteWriteProtocol, log: Logger): ProtocolNegotiation {
+export function createProtocolNegotiation(configured: RemoteWriteVersion, log: Logger): ProtocolNegotiation {
   let current = configured;
   let confirmed = configured === '1.0';
-  const fallBack = (why: string): ProtocolVerdict => {
+  const fallBack = (why: string): Verdict => {
     if (current === '2.0') {
       current = '1.0';
       log.warn({ why }, 'endpoint does not understand remote write 2.0; falling back to 1.0 until restart');
@@ -52,20 +46,17 @@ export function createProtocolNegotiation(configured: RemoteWriteProtocol, log: 
     get current() {
       return current;
     },
-    get fellBack() {
-      return configured !== current;
-    },
-    judge(sentAs, result, samples, sampleLevelRefusal) {
-      if (sentAs === '1.0') return { kind: 'as-is', notWritten: 0 };
+    judge(sentAs, result, samples, reason) {
+      if (sentAs === '1.0') return { kind: 'as-is', notWritten: 0, reason };
       if (result.kind === 'ok') {
         const written = readWrittenCounts((name) => headerValue(result.headers?.[name.toLowerCase()]));
         if (written === null) return fallBack(`HTTP ${result.status} without X-Prometheus-Remote-Write-*-Written headers`);
         confirmed = true;
-        return { kind: 'as-is', notWritten: Math.max(0, samples - written.samples) };
+        return { kind: 'as-is', notWritten: Math.max(0, samples - written.samples), reason };
       }
       if (result.kind === 'reject' && result.status === 415) return fallBack(result.error);
-      if (result.kind === 'reject' && result.status === 400 && !confirmed && !sampleLevelRefusal) return fallBack(result.error);
-      return { kind: 'as-is', notWritten: 0 };
+      if (result.kind === 'reject' && result.status === 400 && !confirmed && reason === 'other') return fallBack(result.error);
+      return { kind: 'as-is', notWritten: 0, reason };
     },
   };
 }

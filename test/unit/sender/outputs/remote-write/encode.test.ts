@@ -1,21 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Label, Labels } from '../../../src/model/labels.js';
-import { STALE_NAN, isStaleNaN } from '../../../src/model/staleness.js';
-import {
-  encodeProtobuf,
-  encodeRequest,
-  readWrittenCounts,
-  remoteWriteHeaders,
-  type RemoteWriteProtocol,
-  type SeriesSamples,
-} from '../../../src/sender/remote-write.js';
-import { SeriesGrouper } from '../../../src/sender/series-group.js';
-import { WireSeries } from '../../../src/sender/wire-series.js';
-import { decodeRemoteWrite, type DecodedRequest } from '../../helpers/remote-write-schema.js';
+import type { Label, Labels } from '../../../../../src/model/labels.js';
+import { STALE_NAN, isStaleNaN } from '../../../../../src/model/staleness.js';
+import { readWrittenCounts } from '../../../../../src/sender/outputs/remote-write/answers.js';
+import { encodeProtobuf, encodeRequest, remoteWriteHeaders, type RemoteWriteVersion } from '../../../../../src/sender/outputs/remote-write/encode.js';
+import type { SeriesSamples } from '../../../../../src/sender/series-samples.js';
+import { SeriesGrouper } from '../../../../../src/sender/series-group.js';
+import { WireSeries } from '../../../../../src/sender/wire-series.js';
+import { decodeRemoteWrite, type DecodedRequest } from '../../../../helpers/remote-write-schema.js';
 
-const PROTOCOLS: RemoteWriteProtocol[] = ['1.0', '2.0'];
+const PROTOCOLS: RemoteWriteVersion[] = ['1.0', '2.0'];
 const T0 = 1_700_000_000_000;
 
 /** A sample value, or 'stale' for the marker (kept out of plain arrays, which may rewrite NaN bits). */
@@ -57,7 +52,7 @@ function expectedBits(samples: Array<[number, Value]>): bigint[] {
   return bitsOf(values);
 }
 
-function roundTrip(protocol: RemoteWriteProtocol, series: SeriesSamples[]): DecodedRequest {
+function roundTrip(protocol: RemoteWriteVersion, series: SeriesSamples[]): DecodedRequest {
   const decoded = decodeRemoteWrite(protocol, encodeRequest(protocol, series));
   assert.equal(decoded.canonical, true, 'protobufjs re-encodes the body to the same bytes');
   return decoded;
