@@ -46,6 +46,7 @@ import { chunkRefs, decodeRefSet, encodeChunk, encodeRefSet, MAX_CHUNK_SAMPLES, 
 import { MetadataStore } from './metadata-store.js';
 import { comparePositions, isPastSegment, PastCursor } from './past-cursor.js';
 import { PendingBatch } from './pending-batch.js';
+import { SegmentTable, type Segment } from './segments.js';
 import { SeriesRegistry } from './series-registry.js';
 import type { DropReason, Wal, WalConsumer, WalPosition, WalStats } from './wal.js';
 
@@ -79,18 +80,6 @@ export interface SqliteWalOptions {
   consumers?: readonly string[];
 }
 
-interface Segment {
-  id: number;
-  startedMs: number;
-  lastCommitMs: number;
-  firstChunk: number;
-  lastChunk: number;
-  samples: number;
-  bytes: number;
-  minTs: number;
-  maxTs: number;
-}
-
 // Samples held in memory while commits fail (full disk): 500k samples are ~10 MiB, a few minutes
 // of a large gateway; beyond that new samples are dropped and counted rather than risk the OOM killer.
 const MAX_PENDING_SAMPLES = 500_000;
@@ -117,19 +106,17 @@ class SqliteWal implements Wal {
   private readonly pending = new PendingBatch();
   private readonly writerState = new SeriesState();
   private readonly reserve: SpaceReserve;
-  private readonly segments: Segment[] = [];
+  private readonly segments: SegmentTable;
   private readonly consumers = new Map<string, SqliteWalConsumer>();
   private readonly callbacks: Array<() => void> = [];
   private readonly budget: DiskBudget;
   private limits: BudgetLimits;
   private readonly consumerHost: ConsumerHost;
   private readonly past: PastCursor;
-  private current: Segment | null = null;
   /** The segment whose row still holds the stats of its first commit (finished at roll or close). */
   private openRow: Segment | null = null;
   /** Refs written in `openRow`, stored with it when it closes. */
   private openRowRefs: number[] = [];
-  private nextSegmentId: number;
   private nextChunkId: number;
   private persistedNextRef: number;
   private appended = 0;
@@ -177,20 +164,13 @@ class SqliteWal implements Wal {
       deleteSeries: db.prepare('DELETE FROM series WHERE ref = ?'),
       cursor: db.prepare('SELECT chunk, offset FROM cursors WHERE name = ?'),
     };
-    for (const row of db.prepare('SELECT * FROM segments ORDER BY id').iterate() as Iterable<Record<string, number>>) {
-      this.segments.push({
-        id: row.id!, startedMs: row.started_ms!, lastCommitMs: row.last_commit_ms!, firstChunk: row.first_chunk!,
-        lastChunk: row.last_chunk!, samples: row.samples!, bytes: row.bytes!, minTs: row.min_ts!, maxTs: row.max_ts!,
-      });
-    }
+    this.segments = new SegmentTable(db);
     this.registry = new SeriesRegistry(db, options.maxSeries);
     this.metadataStore = new MetadataStore(db);
     for (const row of db.prepare('SELECT segment, refs FROM segment_series').iterate() as Iterable<{ segment: number; refs: Buffer }>) {
       this.registry.markSegment(decodeRefSet(row.refs), row.segment);
     }
     this.recoverLastSegment();
-    const maxSeg = db.prepare('SELECT max(segment) AS s FROM segment_series').get() as { s: number | null };
-    this.nextSegmentId = Math.max(maxSeg.s ?? 0, this.segments.at(-1)?.id ?? 0) + 1;
     // Chunk ids only grow, even when every chunk was truncated: a cursor past the last chunk must
     // never point beyond data written later.
     const maxChunk = db.prepare('SELECT max(id) AS c FROM chunks').get() as { c: number | null };
@@ -201,7 +181,7 @@ class SqliteWal implements Wal {
     this.consumerHost = this.createConsumerHost();
     for (const name of options.consumers ?? []) this.consumer(name);
     this.reserve.ensure();
-    this.log.info({ path: this.path, segments: this.segments.length, series: this.registry.size }, 'WAL opened');
+    this.log.info({ path: this.path, segments: this.segments.all.length, series: this.registry.size }, 'WAL opened');
   }
 
   seriesRef(labels: Labels): number {
@@ -276,7 +256,7 @@ class SqliteWal implements Wal {
       this.writeBatch();
       return undefined;
     } catch (error) {
-      this.current = null;
+      this.segments.current = null;
       if (!isDiskFull(error)) {
         this.log.error({ err: error }, 'WAL commit failed; the batch stays pending');
         return error as Error;
@@ -289,7 +269,7 @@ class SqliteWal implements Wal {
       this.reserve.ensure();
       return undefined;
     } catch (error) {
-      this.current = null;
+      this.segments.current = null;
       throttledWarn(this.log, this.throttle, 'commit-failed', { err: error, pending: this.pending.count }, 'WAL commit failed again; the batch stays pending');
       return error as Error;
     }
@@ -297,10 +277,10 @@ class SqliteWal implements Wal {
 
   private writeBatch(): void {
     const now = this.clock.now();
-    const cur = this.current;
+    const cur = this.segments.current;
     const rolling = cur === null || now - cur.startedMs >= this.options.segmentDurationMs || cur.bytes >= this.limits.segmentMaxBytes;
     const seg: Segment = rolling
-      ? { id: this.nextSegmentId++, startedMs: now, lastCommitMs: now, firstChunk: 0, lastChunk: 0, samples: 0, bytes: 0, minTs: Infinity, maxTs: -Infinity }
+      ? { id: this.segments.allocateId(), startedMs: now, lastCommitMs: now, firstChunk: 0, lastChunk: 0, samples: 0, bytes: 0, minTs: Infinity, maxTs: -Infinity }
       : { ...cur };
     if (rolling) this.writerState.reset();
     const p = this.pending;
@@ -355,11 +335,11 @@ class SqliteWal implements Wal {
       for (const ref of touched) this.openRowRefs.push(ref);
     }
     if (rolling) {
-      this.segments.push(seg);
+      this.segments.add(seg);
     } else {
       Object.assign(cur!, seg);
     }
-    this.current = rolling ? seg : cur;
+    this.segments.current = rolling ? seg : cur;
   }
 
   private saveSegment(seg: Segment): void {
@@ -375,7 +355,7 @@ class SqliteWal implements Wal {
 
   /** Rebuilds the last segment's row from its chunks: it was open when the process last stopped. */
   private recoverLastSegment(): void {
-    const last = this.segments.at(-1);
+    const last = this.segments.all.at(-1);
     if (last === undefined) return;
     const row = this.db
       .prepare('SELECT max(id) AS lastChunk, sum(samples) AS samples, sum(length(data)) AS bytes, min(min_ts) AS minTs, max(max_ts) AS maxTs, max(committed_ms) AS lastCommitMs FROM chunks WHERE id >= ?')
@@ -397,9 +377,9 @@ class SqliteWal implements Wal {
     let removed = 0;
     try {
       this.refreshLimits();
-      while (this.segments.length > 0) {
-        const seg = this.segments[0]!;
-        const isCurrent = seg === this.current;
+      while (this.segments.all.length > 0) {
+        const seg = this.segments.all[0]!;
+        const isCurrent = seg === this.segments.current;
         if (!isCurrent && this.isDelivered(seg)) this.removeSegment(seg, null);
         else if (now - seg.lastCommitMs > this.options.retentionMs) this.removeSegment(seg, 'retention');
         else if (!isCurrent && this.liveBytes() > this.limits.liveBytesLimit) this.removeSegment(seg, 'disk_budget');
@@ -449,8 +429,7 @@ class SqliteWal implements Wal {
       this.stmt.deleteSegment.run(seg.id);
       this.stmt.deleteSegmentSeries.run(seg.id);
     })();
-    this.segments.splice(this.segments.indexOf(seg), 1);
-    if (seg === this.current) this.current = null;
+    this.segments.remove(seg);
     // Counted only once the delete went through: a delete that fails on a full disk is retried.
     if (reason !== null && lost !== null && lost.samples > 0) {
       this.countDrop(reason, lost.samples, lost.fromMs, lost.toMs);
@@ -474,10 +453,9 @@ class SqliteWal implements Wal {
 
   /** Collects orphaned series and hands freed pages back to the filesystem. */
   private reclaim(): void {
-    const oldest = this.segments[0]?.id ?? this.nextSegmentId;
     // Series of a batch still pending (a commit failed on a full disk) must survive collection.
     const pending = new Set(this.pending.refs.subarray(0, this.pending.count));
-    const collected = this.registry.collect(oldest, (ref) => pending.has(ref));
+    const collected = this.registry.collect(this.segments.oldestId(), (ref) => pending.has(ref));
     if (collected.length > 0) this.generation++;
     let unusedFamilies: string[] = [];
     this.db.transaction(() => {
@@ -491,7 +469,7 @@ class SqliteWal implements Wal {
 
   private freeSpaceOnFullDisk(): void {
     this.reserve.release();
-    const victim = this.segments.find((s) => s !== this.current) ?? this.segments[0];
+    const victim = this.segments.all.find((s) => s !== this.segments.current) ?? this.segments.all[0];
     if (victim) this.removeSegment(victim, 'disk_budget');
     this.reclaim();
   }
@@ -517,10 +495,10 @@ class SqliteWal implements Wal {
     return {
       db: this.db,
       past: this.past,
-      segmentBounds: (id) => this.segments.find((s) => s.id === id),
-      segmentList: () => this.segments,
+      segmentBounds: (id) => this.segments.find(id),
+      segmentList: () => this.segments.all,
       dropCorruptSegment: (id, problem) => {
-        const seg = this.segments.find((s) => s.id === id);
+        const seg = this.segments.find(id);
         this.log.error({ segment: id, problem }, 'WAL chunk failed to decode; dropping its segment');
         if (seg) this.write(() => this.removeSegment(seg, 'corruption'));
       },
@@ -545,13 +523,13 @@ class SqliteWal implements Wal {
 
   stats(): WalStats {
     let oldest: number | null = null;
-    if (this.consumers.size === 0) oldest = this.segments[0]?.minTs ?? null;
+    if (this.consumers.size === 0) oldest = this.segments.all[0]?.minTs ?? null;
     for (const c of this.consumers.values()) {
       const t = c.backlog().oldestTimestampMs;
       if (t !== null && (oldest === null || t < oldest)) oldest = t;
     }
     return {
-      segments: this.segments.length,
+      segments: this.segments.all.length,
       bytes: fileSize(this.path) + fileSize(this.path + '-wal'),
       pendingSamples: this.pending.count,
       series: this.registry.size,
@@ -562,7 +540,7 @@ class SqliteWal implements Wal {
   }
 
   newestTimestampMs(): number | null {
-    return this.segments.reduce<number | null>((max, s) => (s.samples > 0 && (max === null || s.maxTs > max) ? s.maxTs : max), null);
+    return this.segments.newestTimestampMs();
   }
 
   close(): void {
