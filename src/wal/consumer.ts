@@ -1,12 +1,9 @@
-import type { Statement } from 'better-sqlite3';
 import { decodeChunk, MAX_CHUNK_SAMPLES, SeriesState, type SampleColumns } from './encoding.js';
-import type { WalDatabase } from './database.js';
 import { comparePositions, type ChunkRow, type PastCursor, type SegmentSpan } from './past-cursor.js';
 import type { WalBatch, WalConsumer, WalPosition } from './wal.js';
 
-/** What a consumer needs of its WAL: segment bounds and the hooks for trouble. */
+/** What a consumer needs of its WAL: chunk reads, segment bounds, cursor storage and the hook for trouble. */
 export interface ConsumerHost {
-  readonly db: WalDatabase;
   /** Reads the chunks past a cursor and counts what lies there. */
   readonly past: PastCursor;
   /** First and last chunk of a live segment, or undefined if it was truncated. */
@@ -15,8 +12,8 @@ export interface ConsumerHost {
   segmentList(): ReadonlyArray<SegmentSpan>;
   /** Removes a segment whose chunk failed to decode (counted as corruption by the host). */
   dropCorruptSegment(segment: number, problem: string): void;
-  /** Runs a write, freeing disk space and retrying once when the disk is full. */
-  write<T>(fn: () => T): T;
+  /** Durably stores the cursor of consumer `name` (fsync'd before returning). */
+  saveCursor(name: string, position: WalPosition): void;
 }
 
 function allocColumns(n: number): SampleColumns {
@@ -39,10 +36,8 @@ export class SqliteWalConsumer implements WalConsumer {
   private out: SampleColumns = allocColumns(0);
   private readPos: WalPosition;
   private ackedPos: WalPosition;
-  private readonly saveCursor: Statement<[string, number, number]>;
 
   constructor(private readonly host: ConsumerHost, readonly name: string, start: WalPosition) {
-    this.saveCursor = host.db.prepare('INSERT INTO cursors (name, chunk, offset) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET chunk = excluded.chunk, offset = excluded.offset');
     this.readPos = start;
     this.ackedPos = start;
   }
@@ -83,7 +78,7 @@ export class SqliteWalConsumer implements WalConsumer {
   ack(position: WalPosition): void {
     if (comparePositions(position, this.ackedPos) <= 0) return;
     if (comparePositions(position, this.readPos) > 0) throw new Error(`ack of ${position.chunk}:${position.offset} beyond what ${this.name} has read`);
-    this.host.write(() => this.saveCursor.run(this.name, position.chunk, position.offset));
+    this.host.saveCursor(this.name, position);
     this.ackedPos = position;
   }
 

@@ -38,17 +38,17 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import { createThrottle, silentLogger, throttledWarn, type Logger } from '../lib/log.js';
 import type { Labels } from '../model/labels.js';
 import type { MetricMetadata } from '../model/metadata.js';
-import { SqliteWalConsumer, type ConsumerHost } from './consumer.js';
+import { ConsumerSet } from './consumer-set.js';
 import { openWalDatabase, type WalDatabase } from './database.js';
 import { DiskBudget, type BudgetLimits } from './disk-budget.js';
 import { fileSize, isDiskFull, SpaceReserve } from './disk.js';
 import { chunkRefs, decodeRefSet, encodeChunk, encodeRefSet, MAX_CHUNK_SAMPLES, SeriesState } from './encoding.js';
 import { MetadataStore } from './metadata-store.js';
-import { comparePositions, isPastSegment, PastCursor } from './past-cursor.js';
+import { PastCursor } from './past-cursor.js';
 import { PendingBatch } from './pending-batch.js';
 import { SegmentTable, type Segment } from './segments.js';
 import { SeriesRegistry } from './series-registry.js';
-import type { DropReason, Wal, WalConsumer, WalPosition, WalStats } from './wal.js';
+import type { DropReason, Wal, WalConsumer, WalStats } from './wal.js';
 
 /** Hooks through which the WAL reports what it counts (bound to own metrics by the runtime). */
 export interface WalCounters {
@@ -107,12 +107,10 @@ class SqliteWal implements Wal {
   private readonly writerState = new SeriesState();
   private readonly reserve: SpaceReserve;
   private readonly segments: SegmentTable;
-  private readonly consumers = new Map<string, SqliteWalConsumer>();
+  private readonly consumers: ConsumerSet;
   private readonly callbacks: Array<() => void> = [];
   private readonly budget: DiskBudget;
   private limits: BudgetLimits;
-  private readonly consumerHost: ConsumerHost;
-  private readonly past: PastCursor;
   /** The segment whose row still holds the stats of its first commit (finished at roll or close). */
   private openRow: Segment | null = null;
   /** Refs written in `openRow`, stored with it when it closes. */
@@ -136,7 +134,6 @@ class SqliteWal implements Wal {
     deleteChunks: Statement<[number, number]>;
     deleteSegment: Statement<[number]>;
     deleteSeries: Statement<[number]>;
-    cursor: Statement<[string], { chunk: number; offset: number }>;
   };
 
   constructor(private readonly options: SqliteWalOptions) {
@@ -162,7 +159,6 @@ class SqliteWal implements Wal {
       deleteChunks: db.prepare('DELETE FROM chunks WHERE id BETWEEN ? AND ?'),
       deleteSegment: db.prepare('DELETE FROM segments WHERE id = ?'),
       deleteSeries: db.prepare('DELETE FROM series WHERE ref = ?'),
-      cursor: db.prepare('SELECT chunk, offset FROM cursors WHERE name = ?'),
     };
     this.segments = new SegmentTable(db);
     this.registry = new SeriesRegistry(db, options.maxSeries);
@@ -171,15 +167,16 @@ class SqliteWal implements Wal {
       this.registry.markSegment(decodeRefSet(row.refs), row.segment);
     }
     this.recoverLastSegment();
+    this.consumers = new ConsumerSet(db, new PastCursor(db), this.segments, {
+      write: (fn) => this.write(fn),
+      dropCorruptSegment: (id, problem) => this.dropCorruptSegment(id, problem),
+    });
     // Chunk ids only grow, even when every chunk was truncated: a cursor past the last chunk must
     // never point beyond data written later.
     const maxChunk = db.prepare('SELECT max(id) AS c FROM chunks').get() as { c: number | null };
-    const maxCursor = db.prepare('SELECT max(chunk) AS c FROM cursors').get() as { c: number | null };
-    this.nextChunkId = Math.max((maxChunk.c ?? 0) + 1, maxCursor.c ?? 1);
+    this.nextChunkId = Math.max((maxChunk.c ?? 0) + 1, this.consumers.highestCursorChunk() ?? 1);
     this.persistedNextRef = this.registry.peekNextRef();
-    this.past = new PastCursor(db);
-    this.consumerHost = this.createConsumerHost();
-    for (const name of options.consumers ?? []) this.consumer(name);
+    for (const name of options.consumers ?? []) this.consumers.get(name);
     this.reserve.ensure();
     this.log.info({ path: this.path, segments: this.segments.all.length, series: this.registry.size }, 'WAL opened');
   }
@@ -380,7 +377,7 @@ class SqliteWal implements Wal {
       while (this.segments.all.length > 0) {
         const seg = this.segments.all[0]!;
         const isCurrent = seg === this.segments.current;
-        if (!isCurrent && this.isDelivered(seg)) this.removeSegment(seg, null);
+        if (!isCurrent && this.consumers.isDelivered(seg)) this.removeSegment(seg, null);
         else if (now - seg.lastCommitMs > this.options.retentionMs) this.removeSegment(seg, 'retention');
         else if (!isCurrent && this.liveBytes() > this.limits.liveBytesLimit) this.removeSegment(seg, 'disk_budget');
         else break;
@@ -408,12 +405,6 @@ class SqliteWal implements Wal {
     return fileSize(this.path) + fileSize(this.path + '-wal') + fileSize(this.path + '-shm') + fileSize(this.reserve.path);
   }
 
-  private isDelivered(seg: Segment): boolean {
-    if (this.consumers.size === 0) return false;
-    for (const c of this.consumers.values()) if (!isPastSegment(c.acked(), seg)) return false;
-    return true;
-  }
-
   private liveBytes(): number {
     const pages = this.db.pragma('page_count', { simple: true }) as number;
     const free = this.db.pragma('freelist_count', { simple: true }) as number;
@@ -423,7 +414,7 @@ class SqliteWal implements Wal {
 
   /** Deletes a segment; `reason` null means delivered, otherwise undelivered samples are counted. */
   private removeSegment(seg: Segment, reason: DropReason | null): void {
-    const lost = reason === null ? null : this.undeliveredIn(seg);
+    const lost = reason === null ? null : this.consumers.undeliveredIn(seg);
     this.db.transaction(() => {
       if (seg.samples > 0) this.stmt.deleteChunks.run(seg.firstChunk, seg.lastChunk);
       this.stmt.deleteSegment.run(seg.id);
@@ -435,20 +426,6 @@ class SqliteWal implements Wal {
       this.countDrop(reason, lost.samples, lost.fromMs, lost.toMs);
       this.log.warn({ reason, samples: lost.samples, segment: seg.id, from: new Date(lost.fromMs).toISOString(), to: new Date(lost.toMs).toISOString() }, 'dropped undelivered samples from the WAL');
     }
-  }
-
-  /** Samples of `seg` the slowest consumer has not acked (all of them with no consumer). */
-  private undeliveredIn(seg: Segment): { samples: number; fromMs: number; toMs: number } {
-    return this.past.inSegment(this.slowestCursor(), seg);
-  }
-
-  private slowestCursor(): WalPosition | null {
-    let slowest: WalPosition | null = null;
-    for (const c of this.consumers.values()) {
-      const a = c.acked();
-      if (slowest === null || comparePositions(a, slowest) < 0) slowest = a;
-    }
-    return slowest;
   }
 
   /** Collects orphaned series and hands freed pages back to the filesystem. */
@@ -482,28 +459,14 @@ class SqliteWal implements Wal {
   }
 
   consumer(name: string): WalConsumer {
-    let c = this.consumers.get(name);
-    if (c === undefined) {
-      const saved = this.stmt.cursor.get(name);
-      c = new SqliteWalConsumer(this.consumerHost, name, saved ?? { chunk: 0, offset: 0 });
-      this.consumers.set(name, c);
-    }
-    return c;
+    return this.consumers.get(name);
   }
 
-  private createConsumerHost(): ConsumerHost {
-    return {
-      db: this.db,
-      past: this.past,
-      segmentBounds: (id) => this.segments.find(id),
-      segmentList: () => this.segments.all,
-      dropCorruptSegment: (id, problem) => {
-        const seg = this.segments.find(id);
-        this.log.error({ segment: id, problem }, 'WAL chunk failed to decode; dropping its segment');
-        if (seg) this.write(() => this.removeSegment(seg, 'corruption'));
-      },
-      write: (fn) => this.write(fn),
-    };
+  /** Removes a segment whose chunk failed to decode, counted as corruption. */
+  private dropCorruptSegment(id: number, problem: string): void {
+    const seg = this.segments.find(id);
+    this.log.error({ segment: id, problem }, 'WAL chunk failed to decode; dropping its segment');
+    if (seg) this.write(() => this.removeSegment(seg, 'corruption'));
   }
 
   /** Runs a write; on a full disk frees space once and retries. */
@@ -522,12 +485,6 @@ class SqliteWal implements Wal {
   }
 
   stats(): WalStats {
-    let oldest: number | null = null;
-    if (this.consumers.size === 0) oldest = this.segments.all[0]?.minTs ?? null;
-    for (const c of this.consumers.values()) {
-      const t = c.backlog().oldestTimestampMs;
-      if (t !== null && (oldest === null || t < oldest)) oldest = t;
-    }
     return {
       segments: this.segments.all.length,
       bytes: fileSize(this.path) + fileSize(this.path + '-wal'),
@@ -535,7 +492,7 @@ class SqliteWal implements Wal {
       series: this.registry.size,
       samplesAppended: this.appended,
       dropped: { ...this.dropped },
-      oldestUndeliveredTimestampMs: oldest,
+      oldestUndeliveredTimestampMs: this.consumers.oldestUndeliveredMs(),
     };
   }
 
