@@ -40,7 +40,7 @@ import type { Labels } from '../model/labels.js';
 import type { MetricMetadata } from '../model/metadata.js';
 import { ConsumerSet } from './consumer-set.js';
 import { openWalDatabase, type WalDatabase } from './database.js';
-import { DiskBudget, type BudgetLimits } from './disk-budget.js';
+import { DiskBudget } from './disk-budget.js';
 import { fileSize, isDiskFull, SpaceReserve } from './disk.js';
 import { chunkRefs, decodeRefSet, encodeChunk, encodeRefSet, MAX_CHUNK_SAMPLES, SeriesState } from './encoding.js';
 import { MetadataStore } from './metadata-store.js';
@@ -48,6 +48,7 @@ import { PastCursor } from './past-cursor.js';
 import { PendingBatch } from './pending-batch.js';
 import { SegmentTable, type Segment } from './segments.js';
 import { SeriesRegistry } from './series-registry.js';
+import { Truncator, walDiskBytes } from './truncation.js';
 import type { DropReason, Wal, WalConsumer, WalStats } from './wal.js';
 
 /** Hooks through which the WAL reports what it counts (bound to own metrics by the runtime). */
@@ -105,12 +106,10 @@ class SqliteWal implements Wal {
   private readonly metadataStore: MetadataStore;
   private readonly pending = new PendingBatch();
   private readonly writerState = new SeriesState();
-  private readonly reserve: SpaceReserve;
   private readonly segments: SegmentTable;
   private readonly consumers: ConsumerSet;
+  private readonly truncator: Truncator;
   private readonly callbacks: Array<() => void> = [];
-  private readonly budget: DiskBudget;
-  private limits: BudgetLimits;
   /** The segment whose row still holds the stats of its first commit (finished at roll or close). */
   private openRow: Segment | null = null;
   /** Refs written in `openRow`, stored with it when it closes. */
@@ -118,8 +117,6 @@ class SqliteWal implements Wal {
   private nextChunkId: number;
   private persistedNextRef: number;
   private appended = 0;
-  // Bumped when series are collected: inputs holding refs resolve them again (see WalAppender).
-  private generation = 0;
   private readonly dropped: Record<DropReason, number> = { retention: 0, disk_budget: 0, corruption: 0 };
   private closed = false;
   private commitFailing = false;
@@ -128,12 +125,8 @@ class SqliteWal implements Wal {
     updateSegment: Statement<[number, number, number, number, number, number, number]>;
     insertSeries: Statement<[number, string]>;
     saveSegmentSeries: Statement<[number, Buffer]>;
-    deleteSegmentSeries: Statement<[number]>;
     insertChunk: Statement<[number, number, number, number, number, number, Buffer]>;
     setNextRef: Statement<[number]>;
-    deleteChunks: Statement<[number, number]>;
-    deleteSegment: Statement<[number]>;
-    deleteSeries: Statement<[number]>;
   };
 
   constructor(private readonly options: SqliteWalOptions) {
@@ -142,10 +135,10 @@ class SqliteWal implements Wal {
     this.counters = options.counters ?? noCounters;
     mkdirSync(options.dir, { recursive: true });
     this.path = join(options.dir, WAL_FILE);
-    this.budget = new DiskBudget(options.dir, options.maxBytes);
-    this.reserve = new SpaceReserve(join(options.dir, 'wal.reserve'), this.budget.reserveBytes);
-    this.limits = this.budget.limits(this.diskBytes());
-    const { db, recovery } = openWalDatabase(this.path, { journalBytes: this.limits.journalBytes }, this.log);
+    const budget = new DiskBudget(options.dir, options.maxBytes);
+    const reserve = new SpaceReserve(join(options.dir, 'wal.reserve'), budget.reserveBytes);
+    const limits = budget.limits(walDiskBytes(this.path, reserve));
+    const { db, recovery } = openWalDatabase(this.path, { journalBytes: limits.journalBytes }, this.log);
     this.db = db;
     if (recovery) this.countDrop('corruption', recovery.lostSamples);
     this.stmt = {
@@ -153,31 +146,33 @@ class SqliteWal implements Wal {
       updateSegment: db.prepare('UPDATE segments SET last_commit_ms = ?, last_chunk = ?, samples = ?, bytes = ?, min_ts = ?, max_ts = ? WHERE id = ?'),
       insertSeries: db.prepare('INSERT OR IGNORE INTO series (ref, labels) VALUES (?, ?)'),
       saveSegmentSeries: db.prepare('INSERT OR REPLACE INTO segment_series (segment, refs) VALUES (?, ?)'),
-      deleteSegmentSeries: db.prepare('DELETE FROM segment_series WHERE segment = ?'),
       insertChunk: db.prepare('INSERT INTO chunks (id, segment, samples, committed_ms, min_ts, max_ts, data) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       setNextRef: db.prepare("UPDATE meta SET value = ? WHERE key = 'next_ref'"),
-      deleteChunks: db.prepare('DELETE FROM chunks WHERE id BETWEEN ? AND ?'),
-      deleteSegment: db.prepare('DELETE FROM segments WHERE id = ?'),
-      deleteSeries: db.prepare('DELETE FROM series WHERE ref = ?'),
     };
     this.segments = new SegmentTable(db);
     this.registry = new SeriesRegistry(db, options.maxSeries);
     this.metadataStore = new MetadataStore(db);
+    // The consumers' writes go through truncation, which in turn asks the consumers what is delivered.
+    this.consumers = new ConsumerSet(db, new PastCursor(db), this.segments, {
+      write: (fn) => this.truncator.write(fn),
+      dropCorruptSegment: (id, problem) => this.truncator.dropCorruptSegment(id, problem),
+    });
+    this.truncator = new Truncator({
+      db, segments: this.segments, consumers: this.consumers, registry: this.registry, metadataStore: this.metadataStore,
+      pending: this.pending, reserve, log: this.log,
+      dbPath: this.path, budget, limits, retentionMs: options.retentionMs, clock: this.clock, countDrop: this.countDrop.bind(this),
+    });
     for (const row of db.prepare('SELECT segment, refs FROM segment_series').iterate() as Iterable<{ segment: number; refs: Buffer }>) {
       this.registry.markSegment(decodeRefSet(row.refs), row.segment);
     }
     this.recoverLastSegment();
-    this.consumers = new ConsumerSet(db, new PastCursor(db), this.segments, {
-      write: (fn) => this.write(fn),
-      dropCorruptSegment: (id, problem) => this.dropCorruptSegment(id, problem),
-    });
     // Chunk ids only grow, even when every chunk was truncated: a cursor past the last chunk must
     // never point beyond data written later.
     const maxChunk = db.prepare('SELECT max(id) AS c FROM chunks').get() as { c: number | null };
     this.nextChunkId = Math.max((maxChunk.c ?? 0) + 1, this.consumers.highestCursorChunk() ?? 1);
     this.persistedNextRef = this.registry.peekNextRef();
     for (const name of options.consumers ?? []) this.consumers.get(name);
-    this.reserve.ensure();
+    this.truncator.ensureReserve();
     this.log.info({ path: this.path, segments: this.segments.all.length, series: this.registry.size }, 'WAL opened');
   }
 
@@ -190,7 +185,7 @@ class SqliteWal implements Wal {
   }
 
   seriesGeneration(): number {
-    return this.generation;
+    return this.registry.generation;
   }
 
   private checkRef(ref: number): number {
@@ -236,7 +231,7 @@ class SqliteWal implements Wal {
     } else if (this.metadataStore.hasPending()) {
       // Metadata without samples (a family stated before its first sample) has no batch to ride.
       try {
-        this.write(() => this.db.transaction(() => this.metadataStore.write())());
+        this.truncator.write(() => this.db.transaction(() => this.metadataStore.write())());
       } catch (error) {
         throttledWarn(this.log, this.throttle, 'metadata-failed', { err: error }, 'writing metric metadata failed; it stays pending');
         return { committed: 0, error: error as Error };
@@ -244,7 +239,7 @@ class SqliteWal implements Wal {
       this.metadataStore.persisted();
     }
     for (const fn of this.callbacks.splice(0)) fn();
-    this.truncate();
+    this.truncator.truncate();
     return { committed: count };
   }
 
@@ -261,9 +256,9 @@ class SqliteWal implements Wal {
     }
     this.log.warn('disk full during commit; freeing the oldest segment and retrying');
     try {
-      this.freeSpaceOnFullDisk();
+      this.truncator.freeSpaceOnFullDisk();
       this.writeBatch();
-      this.reserve.ensure();
+      this.truncator.ensureReserve();
       return undefined;
     } catch (error) {
       this.segments.current = null;
@@ -275,7 +270,7 @@ class SqliteWal implements Wal {
   private writeBatch(): void {
     const now = this.clock.now();
     const cur = this.segments.current;
-    const rolling = cur === null || now - cur.startedMs >= this.options.segmentDurationMs || cur.bytes >= this.limits.segmentMaxBytes;
+    const rolling = cur === null || now - cur.startedMs >= this.options.segmentDurationMs || cur.bytes >= this.truncator.limits.segmentMaxBytes;
     const seg: Segment = rolling
       ? { id: this.segments.allocateId(), startedMs: now, lastCommitMs: now, firstChunk: 0, lastChunk: 0, samples: 0, bytes: 0, minTs: Infinity, maxTs: -Infinity }
       : { ...cur };
@@ -370,85 +365,7 @@ class SqliteWal implements Wal {
   }
 
   truncate(): void {
-    const now = this.clock.now();
-    let removed = 0;
-    try {
-      this.refreshLimits();
-      while (this.segments.all.length > 0) {
-        const seg = this.segments.all[0]!;
-        const isCurrent = seg === this.segments.current;
-        if (!isCurrent && this.consumers.isDelivered(seg)) this.removeSegment(seg, null);
-        else if (now - seg.lastCommitMs > this.options.retentionMs) this.removeSegment(seg, 'retention');
-        else if (!isCurrent && this.liveBytes() > this.limits.liveBytesLimit) this.removeSegment(seg, 'disk_budget');
-        else break;
-        removed++;
-      }
-      if (removed > 0) this.reclaim();
-    } catch (error) {
-      throttledWarn(this.log, this.throttle, 'truncate-failed', { err: error }, 'WAL truncation failed; it is retried after the next commit');
-    }
-  }
-
-  /** Re-reads the filesystem's free space; resizes the journal limit when the budget moved. */
-  private refreshLimits(): void {
-    const next = this.budget.limits(this.diskBytes());
-    if (next.journalBytes !== this.limits.journalBytes) {
-      const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-      this.db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(next.journalBytes / pageSize))}`);
-      this.db.pragma(`journal_size_limit = ${next.journalBytes}`);
-    }
-    this.limits = next;
-  }
-
-  /** Bytes the WAL's files occupy: database, journal, shared-memory index and reserve. */
-  private diskBytes(): number {
-    return fileSize(this.path) + fileSize(this.path + '-wal') + fileSize(this.path + '-shm') + fileSize(this.reserve.path);
-  }
-
-  private liveBytes(): number {
-    const pages = this.db.pragma('page_count', { simple: true }) as number;
-    const free = this.db.pragma('freelist_count', { simple: true }) as number;
-    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    return (pages - free) * pageSize;
-  }
-
-  /** Deletes a segment; `reason` null means delivered, otherwise undelivered samples are counted. */
-  private removeSegment(seg: Segment, reason: DropReason | null): void {
-    const lost = reason === null ? null : this.consumers.undeliveredIn(seg);
-    this.db.transaction(() => {
-      if (seg.samples > 0) this.stmt.deleteChunks.run(seg.firstChunk, seg.lastChunk);
-      this.stmt.deleteSegment.run(seg.id);
-      this.stmt.deleteSegmentSeries.run(seg.id);
-    })();
-    this.segments.remove(seg);
-    // Counted only once the delete went through: a delete that fails on a full disk is retried.
-    if (reason !== null && lost !== null && lost.samples > 0) {
-      this.countDrop(reason, lost.samples, lost.fromMs, lost.toMs);
-      this.log.warn({ reason, samples: lost.samples, segment: seg.id, from: new Date(lost.fromMs).toISOString(), to: new Date(lost.toMs).toISOString() }, 'dropped undelivered samples from the WAL');
-    }
-  }
-
-  /** Collects orphaned series and hands freed pages back to the filesystem. */
-  private reclaim(): void {
-    // Series of a batch still pending (a commit failed on a full disk) must survive collection.
-    const pending = new Set(this.pending.refs.subarray(0, this.pending.count));
-    const collected = this.registry.collect(this.segments.oldestId(), (ref) => pending.has(ref));
-    if (collected.length > 0) this.generation++;
-    let unusedFamilies: string[] = [];
-    this.db.transaction(() => {
-      for (const ref of collected) this.stmt.deleteSeries.run(ref);
-      if (collected.length > 0) unusedFamilies = this.metadataStore.collect(this.registry.metricNames());
-    })();
-    this.metadataStore.forget(unusedFamilies);
-    this.db.pragma('incremental_vacuum');
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
-  }
-
-  private freeSpaceOnFullDisk(): void {
-    this.reserve.release();
-    const victim = this.segments.all.find((s) => s !== this.segments.current) ?? this.segments.all[0];
-    if (victim) this.removeSegment(victim, 'disk_budget');
-    this.reclaim();
+    this.truncator.truncate();
   }
 
   private countDrop(reason: DropReason, samples: number, fromMs: number | null = null, toMs: number | null = null): void {
@@ -460,24 +377,6 @@ class SqliteWal implements Wal {
 
   consumer(name: string): WalConsumer {
     return this.consumers.get(name);
-  }
-
-  /** Removes a segment whose chunk failed to decode, counted as corruption. */
-  private dropCorruptSegment(id: number, problem: string): void {
-    const seg = this.segments.find(id);
-    this.log.error({ segment: id, problem }, 'WAL chunk failed to decode; dropping its segment');
-    if (seg) this.write(() => this.removeSegment(seg, 'corruption'));
-  }
-
-  /** Runs a write; on a full disk frees space once and retries. */
-  private write<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (error) {
-      if (!isDiskFull(error)) throw error;
-      this.freeSpaceOnFullDisk();
-      return fn();
-    }
   }
 
   labels(ref: number): Labels | undefined {
