@@ -1,13 +1,10 @@
-import type { Statement } from 'better-sqlite3';
 import { decodeChunk, MAX_CHUNK_SAMPLES, SeriesState, type SampleColumns } from './encoding.js';
-import type { WalDatabase } from './database.js';
-import { comparePositions, type PastCursor, type SegmentSpan } from './past-cursor.js';
+import { comparePositions, type ChunkRow, type PastCursor, type SegmentSpan } from './past-cursor.js';
 import type { WalBatch, WalConsumer, WalPosition } from './wal.js';
 
-/** What a consumer needs of its WAL: segment bounds and the hooks for trouble. */
+/** What a consumer needs of its WAL: chunk reads, segment bounds, cursor storage and the hook for trouble. */
 export interface ConsumerHost {
-  readonly db: WalDatabase;
-  /** Counts what lies past a cursor. */
+  /** Reads the chunks past a cursor and counts what lies there. */
   readonly past: PastCursor;
   /** First and last chunk of a live segment, or undefined if it was truncated. */
   segmentBounds(segment: number): { firstChunk: number; lastChunk: number } | undefined;
@@ -15,16 +12,8 @@ export interface ConsumerHost {
   segmentList(): ReadonlyArray<SegmentSpan>;
   /** Removes a segment whose chunk failed to decode (counted as corruption by the host). */
   dropCorruptSegment(segment: number, problem: string): void;
-  /** Runs a write, freeing disk space and retrying once when the disk is full. */
-  write<T>(fn: () => T): T;
-}
-
-interface ChunkRow {
-  id: number;
-  segment: number;
-  samples: number;
-  bytes: number;
-  data: Buffer;
+  /** Durably stores the cursor of consumer `name` (fsync'd before returning). */
+  saveCursor(name: string, position: WalPosition): void;
 }
 
 function allocColumns(n: number): SampleColumns {
@@ -47,15 +36,8 @@ export class SqliteWalConsumer implements WalConsumer {
   private out: SampleColumns = allocColumns(0);
   private readPos: WalPosition;
   private ackedPos: WalPosition;
-  private readonly nextChunk: Statement<[number], ChunkRow>;
-  private readonly chunkRange: Statement<[number, number], ChunkRow>;
-  private readonly saveCursor: Statement<[string, number, number]>;
 
   constructor(private readonly host: ConsumerHost, readonly name: string, start: WalPosition) {
-    const db = host.db;
-    this.nextChunk = db.prepare('SELECT id, segment, samples, length(data) AS bytes, data FROM chunks WHERE id >= ? ORDER BY id LIMIT 1');
-    this.chunkRange = db.prepare('SELECT id, segment, samples, length(data) AS bytes, data FROM chunks WHERE id >= ? AND id < ? ORDER BY id');
-    this.saveCursor = db.prepare('INSERT INTO cursors (name, chunk, offset) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET chunk = excluded.chunk, offset = excluded.offset');
     this.readPos = start;
     this.ackedPos = start;
   }
@@ -96,7 +78,7 @@ export class SqliteWalConsumer implements WalConsumer {
   ack(position: WalPosition): void {
     if (comparePositions(position, this.ackedPos) <= 0) return;
     if (comparePositions(position, this.readPos) > 0) throw new Error(`ack of ${position.chunk}:${position.offset} beyond what ${this.name} has read`);
-    this.host.write(() => this.saveCursor.run(this.name, position.chunk, position.offset));
+    this.host.saveCursor(this.name, position);
     this.ackedPos = position;
   }
 
@@ -118,7 +100,7 @@ export class SqliteWalConsumer implements WalConsumer {
   private ensureDecoded(): Omit<ChunkRow, 'data'> | null {
     for (;;) {
       if (this.decodedRow !== null && this.decodedRow.id === this.readPos.chunk) return this.decodedRow;
-      const row = this.nextChunk.get(this.readPos.chunk);
+      const row = this.host.past.firstChunk(this.readPos);
       if (row === undefined) return null;
       if (row.id !== this.readPos.chunk) this.readPos = { chunk: row.id, offset: 0 };
       try {
@@ -155,7 +137,7 @@ export class SqliteWalConsumer implements WalConsumer {
     const bounds = this.host.segmentBounds(row.segment);
     if (bounds === undefined || bounds.firstChunk >= row.id) return;
     const scratch = allocColumns(MAX_CHUNK_SAMPLES);
-    for (const earlier of this.chunkRange.iterate(bounds.firstChunk, row.id)) decodeChunk(earlier.data, this.state, scratch);
+    for (const earlier of this.host.past.chunksBefore(row.id, bounds.firstChunk)) decodeChunk(earlier.data, this.state, scratch);
   }
 
   private skipCorruptSegment(row: ChunkRow, error: unknown): void {

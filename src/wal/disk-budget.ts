@@ -20,7 +20,7 @@ export interface BudgetLimits {
  * Turns the configured budget and the filesystem's free space into limits. The budget in force is
  * the smaller of the configured one and what the WAL holds plus what the filesystem still has, so
  * a card shared with logs or a budget set larger than the disk truncates before the disk is full
- * rather than after (a full disk is still handled, see sqlite-wal.ts).
+ * rather than after (a full disk is still handled, see truncation.ts).
  */
 export class DiskBudget {
   /** The reserve file's size, fixed at open (see disk.ts). */

@@ -21,17 +21,47 @@ export function isPastSegment(position: WalPosition, seg: SegmentSpan): boolean 
   return position.chunk > seg.lastChunk;
 }
 
+/** A stored chunk as a reader gets it: `bytes` is the size of `data`. */
+export interface ChunkRow {
+  id: number;
+  segment: number;
+  samples: number;
+  bytes: number;
+  data: Buffer;
+}
+
 /**
  * The one place that knows which samples lie past a cursor: those from `offset` on in chunk
- * `chunk`, and every sample of a later chunk. Backlog counts and truncation's drop counts both ask here.
+ * `chunk`, and every sample of a later chunk. Consumers read here, and backlog counts and
+ * truncation's drop counts both ask here.
  */
 export class PastCursor {
   private readonly sumFrom: Statement<[number, number], { n: number | null; lo: number | null; hi: number | null }>;
   private readonly minTsFrom: Statement<[number], { min_ts: number }>;
+  private readonly chunkFrom: Statement<[number], ChunkRow>;
+  private readonly chunkRange: Statement<[number, number], ChunkRow>;
 
   constructor(db: WalDatabase) {
     this.sumFrom = db.prepare('SELECT sum(samples) AS n, min(min_ts) AS lo, max(max_ts) AS hi FROM chunks WHERE id >= ? AND id <= ?');
     this.minTsFrom = db.prepare('SELECT min_ts FROM chunks WHERE id >= ? ORDER BY id LIMIT 1');
+    this.chunkFrom = db.prepare('SELECT id, segment, samples, length(data) AS bytes, data FROM chunks WHERE id >= ? ORDER BY id LIMIT 1');
+    this.chunkRange = db.prepare('SELECT id, segment, samples, length(data) AS bytes, data FROM chunks WHERE id >= ? AND id < ? ORDER BY id');
+  }
+
+  /**
+   * The chunk holding the first sample past `position`, or undefined when nothing is committed
+   * there. Its id is larger than `position.chunk` when that chunk was truncated (ids have gaps).
+   */
+  firstChunk(position: WalPosition): ChunkRow | undefined {
+    return this.chunkFrom.get(position.chunk);
+  }
+
+  /**
+   * The chunks with ids from `fromChunk` up to, not including, `chunk`, oldest first: what a reader
+   * starting in chunk `chunk` replays of its segment to rebuild the series state.
+   */
+  chunksBefore(chunk: number, fromChunk: number): IterableIterator<ChunkRow> {
+    return this.chunkRange.iterate(fromChunk, chunk);
   }
 
   /** Samples of `seg` past `position` (all of them with no position), with their timestamp range. */

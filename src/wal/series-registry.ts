@@ -20,6 +20,7 @@ export class SeriesRegistry {
   private live = new Uint8Array(1024);
   private nextRef: number;
   private unpersisted: number[] = [];
+  private collections = 0;
 
   constructor(db: WalDatabase, private readonly maxSeries: number) {
     const next = db.prepare("SELECT value FROM meta WHERE key = 'next_ref'").get() as { value: number };
@@ -96,6 +97,14 @@ export class SeriesRegistry {
     this.unpersisted = [];
   }
 
+  /**
+   * Changes whenever `collect` forgets series: inputs holding refs resolve them again
+   * (`WalAppender.seriesGeneration`).
+   */
+  get generation(): number {
+    return this.collections;
+  }
+
   /** The ref the next new series will get (persisted so refs are never reused). */
   peekNextRef(): number {
     return this.nextRef;
@@ -112,7 +121,10 @@ export class SeriesRegistry {
         collected.push(ref);
       }
     }
-    if (collected.length > 0) this.unpersisted = this.unpersisted.filter((ref) => this.live[ref] === 1);
+    if (collected.length > 0) {
+      this.unpersisted = this.unpersisted.filter((ref) => this.live[ref] === 1);
+      this.collections++;
+    }
     return collected;
   }
 

@@ -30,24 +30,30 @@
  *
  * Recovery. A database that fails `quick_check` at open is moved aside and a fresh one started
  * (database.ts); a chunk that fails to decode later drops its segment, counted as corruption.
+ *
+ * Files. This one opens the WAL and wires its parts: committer.ts (appends and commits),
+ * truncation.ts (truncation, space reclaim, full-disk recovery), consumer-set.ts and consumer.ts
+ * (the endpoints' cursors and reads; what lies past a cursor is past-cursor.ts), segments.ts (the
+ * live segments they share).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Statement } from 'better-sqlite3';
 import { systemClock, type Clock } from '../lib/clock.js';
-import { createThrottle, silentLogger, throttledWarn, type Logger } from '../lib/log.js';
+import { silentLogger, type Logger } from '../lib/log.js';
 import type { Labels } from '../model/labels.js';
 import type { MetricMetadata } from '../model/metadata.js';
-import { SqliteWalConsumer, type ConsumerHost } from './consumer.js';
+import { Committer } from './committer.js';
+import { ConsumerSet } from './consumer-set.js';
 import { openWalDatabase, type WalDatabase } from './database.js';
-import { DiskBudget, type BudgetLimits } from './disk-budget.js';
-import { fileSize, isDiskFull, SpaceReserve } from './disk.js';
-import { chunkRefs, decodeRefSet, encodeChunk, encodeRefSet, MAX_CHUNK_SAMPLES, SeriesState } from './encoding.js';
+import { DiskBudget } from './disk-budget.js';
+import { fileSize, SpaceReserve } from './disk.js';
 import { MetadataStore } from './metadata-store.js';
-import { comparePositions, isPastSegment, PastCursor } from './past-cursor.js';
+import { PastCursor } from './past-cursor.js';
 import { PendingBatch } from './pending-batch.js';
+import { SegmentTable } from './segments.js';
 import { SeriesRegistry } from './series-registry.js';
-import type { DropReason, Wal, WalConsumer, WalPosition, WalStats } from './wal.js';
+import { Truncator, walDiskBytes } from './truncation.js';
+import type { DropReason, Wal, WalConsumer, WalStats } from './wal.js';
 
 /** Hooks through which the WAL reports what it counts (bound to own metrics by the runtime). */
 export interface WalCounters {
@@ -79,22 +85,6 @@ export interface SqliteWalOptions {
   consumers?: readonly string[];
 }
 
-interface Segment {
-  id: number;
-  startedMs: number;
-  lastCommitMs: number;
-  firstChunk: number;
-  lastChunk: number;
-  samples: number;
-  bytes: number;
-  minTs: number;
-  maxTs: number;
-}
-
-// Samples held in memory while commits fail (full disk): 500k samples are ~10 MiB, a few minutes
-// of a large gateway; beyond that new samples are dropped and counted rather than risk the OOM killer.
-const MAX_PENDING_SAMPLES = 500_000;
-
 const noCounters: WalCounters = { samplesAppended() {}, samplesDropped() {}, seriesDropped() {} };
 
 /** The file name of the WAL database inside the data directory. */
@@ -108,100 +98,53 @@ export function openSqliteWal(options: SqliteWalOptions): Wal {
 class SqliteWal implements Wal {
   private readonly db: WalDatabase;
   private readonly path: string;
-  private readonly clock: Clock;
   private readonly log: Logger;
   private readonly counters: WalCounters;
-  private readonly throttle = createThrottle(60_000);
   private readonly registry: SeriesRegistry;
   private readonly metadataStore: MetadataStore;
   private readonly pending = new PendingBatch();
-  private readonly writerState = new SeriesState();
-  private readonly reserve: SpaceReserve;
-  private readonly segments: Segment[] = [];
-  private readonly consumers = new Map<string, SqliteWalConsumer>();
-  private readonly callbacks: Array<() => void> = [];
-  private readonly budget: DiskBudget;
-  private limits: BudgetLimits;
-  private readonly consumerHost: ConsumerHost;
-  private readonly past: PastCursor;
-  private current: Segment | null = null;
-  /** The segment whose row still holds the stats of its first commit (finished at roll or close). */
-  private openRow: Segment | null = null;
-  /** Refs written in `openRow`, stored with it when it closes. */
-  private openRowRefs: number[] = [];
-  private nextSegmentId: number;
-  private nextChunkId: number;
-  private persistedNextRef: number;
-  private appended = 0;
-  // Bumped when series are collected: inputs holding refs resolve them again (see WalAppender).
-  private generation = 0;
+  private readonly segments: SegmentTable;
+  private readonly consumers: ConsumerSet;
+  private readonly truncator: Truncator;
+  private readonly committer: Committer;
   private readonly dropped: Record<DropReason, number> = { retention: 0, disk_budget: 0, corruption: 0 };
   private closed = false;
-  private commitFailing = false;
-  private readonly stmt: {
-    insertSegment: Statement<[number, number, number, number, number, number, number, number, number]>;
-    updateSegment: Statement<[number, number, number, number, number, number, number]>;
-    insertSeries: Statement<[number, string]>;
-    saveSegmentSeries: Statement<[number, Buffer]>;
-    deleteSegmentSeries: Statement<[number]>;
-    insertChunk: Statement<[number, number, number, number, number, number, Buffer]>;
-    setNextRef: Statement<[number]>;
-    deleteChunks: Statement<[number, number]>;
-    deleteSegment: Statement<[number]>;
-    deleteSeries: Statement<[number]>;
-    cursor: Statement<[string], { chunk: number; offset: number }>;
-  };
 
   constructor(private readonly options: SqliteWalOptions) {
-    this.clock = options.clock ?? systemClock;
+    const clock = options.clock ?? systemClock;
     this.log = (options.log ?? silentLogger).child({ component: 'wal' });
     this.counters = options.counters ?? noCounters;
     mkdirSync(options.dir, { recursive: true });
     this.path = join(options.dir, WAL_FILE);
-    this.budget = new DiskBudget(options.dir, options.maxBytes);
-    this.reserve = new SpaceReserve(join(options.dir, 'wal.reserve'), this.budget.reserveBytes);
-    this.limits = this.budget.limits(this.diskBytes());
-    const { db, recovery } = openWalDatabase(this.path, { journalBytes: this.limits.journalBytes }, this.log);
+    const budget = new DiskBudget(options.dir, options.maxBytes);
+    const reserve = new SpaceReserve(join(options.dir, 'wal.reserve'), budget.reserveBytes);
+    const limits = budget.limits(walDiskBytes(this.path, reserve));
+    const { db, recovery } = openWalDatabase(this.path, { journalBytes: limits.journalBytes }, this.log);
     this.db = db;
     if (recovery) this.countDrop('corruption', recovery.lostSamples);
-    this.stmt = {
-      insertSegment: db.prepare('INSERT INTO segments (id, started_ms, last_commit_ms, first_chunk, last_chunk, samples, bytes, min_ts, max_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      updateSegment: db.prepare('UPDATE segments SET last_commit_ms = ?, last_chunk = ?, samples = ?, bytes = ?, min_ts = ?, max_ts = ? WHERE id = ?'),
-      insertSeries: db.prepare('INSERT OR IGNORE INTO series (ref, labels) VALUES (?, ?)'),
-      saveSegmentSeries: db.prepare('INSERT OR REPLACE INTO segment_series (segment, refs) VALUES (?, ?)'),
-      deleteSegmentSeries: db.prepare('DELETE FROM segment_series WHERE segment = ?'),
-      insertChunk: db.prepare('INSERT INTO chunks (id, segment, samples, committed_ms, min_ts, max_ts, data) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      setNextRef: db.prepare("UPDATE meta SET value = ? WHERE key = 'next_ref'"),
-      deleteChunks: db.prepare('DELETE FROM chunks WHERE id BETWEEN ? AND ?'),
-      deleteSegment: db.prepare('DELETE FROM segments WHERE id = ?'),
-      deleteSeries: db.prepare('DELETE FROM series WHERE ref = ?'),
-      cursor: db.prepare('SELECT chunk, offset FROM cursors WHERE name = ?'),
-    };
-    for (const row of db.prepare('SELECT * FROM segments ORDER BY id').iterate() as Iterable<Record<string, number>>) {
-      this.segments.push({
-        id: row.id!, startedMs: row.started_ms!, lastCommitMs: row.last_commit_ms!, firstChunk: row.first_chunk!,
-        lastChunk: row.last_chunk!, samples: row.samples!, bytes: row.bytes!, minTs: row.min_ts!, maxTs: row.max_ts!,
-      });
-    }
+    this.segments = new SegmentTable(db);
     this.registry = new SeriesRegistry(db, options.maxSeries);
     this.metadataStore = new MetadataStore(db);
-    for (const row of db.prepare('SELECT segment, refs FROM segment_series').iterate() as Iterable<{ segment: number; refs: Buffer }>) {
-      this.registry.markSegment(decodeRefSet(row.refs), row.segment);
-    }
-    this.recoverLastSegment();
-    const maxSeg = db.prepare('SELECT max(segment) AS s FROM segment_series').get() as { s: number | null };
-    this.nextSegmentId = Math.max(maxSeg.s ?? 0, this.segments.at(-1)?.id ?? 0) + 1;
-    // Chunk ids only grow, even when every chunk was truncated: a cursor past the last chunk must
-    // never point beyond data written later.
-    const maxChunk = db.prepare('SELECT max(id) AS c FROM chunks').get() as { c: number | null };
-    const maxCursor = db.prepare('SELECT max(chunk) AS c FROM cursors').get() as { c: number | null };
-    this.nextChunkId = Math.max((maxChunk.c ?? 0) + 1, maxCursor.c ?? 1);
-    this.persistedNextRef = this.registry.peekNextRef();
-    this.past = new PastCursor(db);
-    this.consumerHost = this.createConsumerHost();
-    for (const name of options.consumers ?? []) this.consumer(name);
-    this.reserve.ensure();
-    this.log.info({ path: this.path, segments: this.segments.length, series: this.registry.size }, 'WAL opened');
+    const countDrop = this.countDrop.bind(this);
+    // The consumers' writes go through truncation, which in turn asks the consumers what is delivered.
+    this.consumers = new ConsumerSet(db, new PastCursor(db), this.segments, {
+      write: (fn) => this.truncator.write(fn),
+      dropCorruptSegment: (id, problem) => this.truncator.dropCorruptSegment(id, problem),
+    });
+    this.truncator = new Truncator({
+      db, segments: this.segments, consumers: this.consumers, registry: this.registry, metadataStore: this.metadataStore,
+      pending: this.pending, reserve, log: this.log,
+      dbPath: this.path, budget, limits, retentionMs: options.retentionMs, clock, countDrop,
+    });
+    this.committer = new Committer({
+      db, segments: this.segments, registry: this.registry, metadataStore: this.metadataStore, pending: this.pending,
+      truncator: this.truncator, log: this.log,
+      highestCursorChunk: this.consumers.highestCursorChunk(), segmentDurationMs: options.segmentDurationMs, clock,
+      samplesAppended: (n) => this.counters.samplesAppended(n), countDrop,
+    });
+    for (const name of options.consumers ?? []) this.consumers.get(name);
+    this.truncator.ensureReserve();
+    this.log.info({ path: this.path, segments: this.segments.all.length, series: this.registry.size }, 'WAL opened');
   }
 
   seriesRef(labels: Labels): number {
@@ -213,7 +156,7 @@ class SqliteWal implements Wal {
   }
 
   seriesGeneration(): number {
-    return this.generation;
+    return this.registry.generation;
   }
 
   private checkRef(ref: number): number {
@@ -222,16 +165,11 @@ class SqliteWal implements Wal {
   }
 
   append(ref: number, timestampMs: number, value: number): void {
-    if (!this.registry.has(ref)) throw new Error(`append to unknown series ref ${ref}`);
-    if (this.commitFailing && this.pending.count >= MAX_PENDING_SAMPLES) {
-      this.countDrop('disk_budget', 1, timestampMs, timestampMs);
-      return;
-    }
-    this.pending.push(ref, Math.round(timestampMs), value);
+    this.committer.append(ref, timestampMs, value);
   }
 
   afterCommit(fn: () => void): void {
-    this.callbacks.push(fn);
+    this.committer.afterCommit(fn);
   }
 
   setMetadata(family: string, metadata: MetricMetadata): void {
@@ -248,252 +186,13 @@ class SqliteWal implements Wal {
 
   commit(): { committed: number; error?: Error } {
     if (this.closed) throw new Error('commit on a closed WAL');
-    const count = this.pending.count;
-    if (count > 0) {
-      const error = this.tryWriteBatch();
-      this.commitFailing = error !== undefined;
-      if (error) return { committed: 0, error };
-      this.appended += count;
-      this.counters.samplesAppended(count);
-      this.pending.clear();
-    } else if (this.metadataStore.hasPending()) {
-      // Metadata without samples (a family stated before its first sample) has no batch to ride.
-      try {
-        this.write(() => this.db.transaction(() => this.metadataStore.write())());
-      } catch (error) {
-        throttledWarn(this.log, this.throttle, 'metadata-failed', { err: error }, 'writing metric metadata failed; it stays pending');
-        return { committed: 0, error: error as Error };
-      }
-      this.metadataStore.persisted();
-    }
-    for (const fn of this.callbacks.splice(0)) fn();
-    this.truncate();
-    return { committed: count };
-  }
-
-  private tryWriteBatch(): Error | undefined {
-    try {
-      this.writeBatch();
-      return undefined;
-    } catch (error) {
-      this.current = null;
-      if (!isDiskFull(error)) {
-        this.log.error({ err: error }, 'WAL commit failed; the batch stays pending');
-        return error as Error;
-      }
-    }
-    this.log.warn('disk full during commit; freeing the oldest segment and retrying');
-    try {
-      this.freeSpaceOnFullDisk();
-      this.writeBatch();
-      this.reserve.ensure();
-      return undefined;
-    } catch (error) {
-      this.current = null;
-      throttledWarn(this.log, this.throttle, 'commit-failed', { err: error, pending: this.pending.count }, 'WAL commit failed again; the batch stays pending');
-      return error as Error;
-    }
-  }
-
-  private writeBatch(): void {
-    const now = this.clock.now();
-    const cur = this.current;
-    const rolling = cur === null || now - cur.startedMs >= this.options.segmentDurationMs || cur.bytes >= this.limits.segmentMaxBytes;
-    const seg: Segment = rolling
-      ? { id: this.nextSegmentId++, startedMs: now, lastCommitMs: now, firstChunk: 0, lastChunk: 0, samples: 0, bytes: 0, minTs: Infinity, maxTs: -Infinity }
-      : { ...cur };
-    if (rolling) this.writerState.reset();
-    const p = this.pending;
-    const touched: number[] = [];
-    for (let i = 0; i < p.count; i++) {
-      const ref = p.refs[i]!;
-      if (this.registry.touch(ref, seg.id)) touched.push(ref);
-    }
-    const chunks: Array<{ data: Buffer; samples: number; minTs: number; maxTs: number }> = [];
-    let chunkId = this.nextChunkId;
-    for (let start = 0; start < p.count; start += MAX_CHUNK_SAMPLES) {
-      const end = Math.min(p.count, start + MAX_CHUNK_SAMPLES);
-      let minTs = Infinity;
-      let maxTs = -Infinity;
-      for (let i = start; i < end; i++) {
-        const ts = p.timestamps[i]!;
-        if (ts < minTs) minTs = ts;
-        if (ts > maxTs) maxTs = ts;
-      }
-      chunks.push({ data: encodeChunk(p, start, end, this.writerState), samples: end - start, minTs, maxTs });
-    }
-    this.db.transaction(() => {
-      for (const ref of this.registry.newSeries()) this.stmt.insertSeries.run(ref, this.registry.key(ref));
-      this.metadataStore.write();
-      for (const chunk of chunks) {
-        const id = chunkId++;
-        this.stmt.insertChunk.run(id, seg.id, chunk.samples, now, chunk.minTs, chunk.maxTs, chunk.data);
-        if (seg.samples === 0) seg.firstChunk = id;
-        seg.lastChunk = id;
-        seg.samples += chunk.samples;
-        seg.bytes += chunk.data.length;
-        seg.minTs = Math.min(seg.minTs, chunk.minTs);
-        seg.maxTs = Math.max(seg.maxTs, chunk.maxTs);
-      }
-      seg.lastCommitMs = now;
-      // The segment row is written when the segment starts and finished when it closes; while it
-      // is open its chunks are the truth (recoverLastSegment), which saves a page write a commit.
-      if (rolling) {
-        this.finishOpenRow();
-        this.stmt.insertSegment.run(seg.id, seg.startedMs, now, seg.firstChunk, seg.lastChunk, seg.samples, seg.bytes, seg.minTs, seg.maxTs);
-      }
-      if (this.registry.peekNextRef() !== this.persistedNextRef) this.stmt.setNextRef.run(this.registry.peekNextRef());
-    })();
-    this.nextChunkId = chunkId;
-    this.persistedNextRef = this.registry.peekNextRef();
-    this.registry.newSeriesPersisted();
-    this.metadataStore.persisted();
-    if (rolling) {
-      this.openRow = seg;
-      this.openRowRefs = touched;
-    } else {
-      for (const ref of touched) this.openRowRefs.push(ref);
-    }
-    if (rolling) {
-      this.segments.push(seg);
-    } else {
-      Object.assign(cur!, seg);
-    }
-    this.current = rolling ? seg : cur;
-  }
-
-  private saveSegment(seg: Segment): void {
-    this.stmt.updateSegment.run(seg.lastCommitMs, seg.lastChunk, seg.samples, seg.bytes, seg.minTs, seg.maxTs, seg.id);
-  }
-
-  /** Writes the final stats and series set of the segment written last, if it still exists. */
-  private finishOpenRow(): void {
-    if (this.openRow === null || !this.segments.includes(this.openRow)) return;
-    this.saveSegment(this.openRow);
-    this.stmt.saveSegmentSeries.run(this.openRow.id, encodeRefSet(this.openRowRefs));
-  }
-
-  /** Rebuilds the last segment's row from its chunks: it was open when the process last stopped. */
-  private recoverLastSegment(): void {
-    const last = this.segments.at(-1);
-    if (last === undefined) return;
-    const row = this.db
-      .prepare('SELECT max(id) AS lastChunk, sum(samples) AS samples, sum(length(data)) AS bytes, min(min_ts) AS minTs, max(max_ts) AS maxTs, max(committed_ms) AS lastCommitMs FROM chunks WHERE id >= ?')
-      .get(last.firstChunk) as { lastChunk: number | null; samples: number; bytes: number; minTs: number; maxTs: number; lastCommitMs: number };
-    if (row.lastChunk === null) return;
-    Object.assign(last, row);
-    const refs: number[] = [];
-    for (const chunk of this.db.prepare('SELECT data FROM chunks WHERE id >= ?').iterate(last.firstChunk) as Iterable<{ data: Buffer }>) {
-      for (const ref of chunkRefs(chunk.data)) refs.push(ref);
-    }
-    this.registry.markSegment(refs, last.id);
-    this.openRow = last;
-    this.openRowRefs = refs;
-    this.db.transaction(() => this.finishOpenRow())();
+    const result = this.committer.commit();
+    if (result.error === undefined) this.truncator.truncate();
+    return result;
   }
 
   truncate(): void {
-    const now = this.clock.now();
-    let removed = 0;
-    try {
-      this.refreshLimits();
-      while (this.segments.length > 0) {
-        const seg = this.segments[0]!;
-        const isCurrent = seg === this.current;
-        if (!isCurrent && this.isDelivered(seg)) this.removeSegment(seg, null);
-        else if (now - seg.lastCommitMs > this.options.retentionMs) this.removeSegment(seg, 'retention');
-        else if (!isCurrent && this.liveBytes() > this.limits.liveBytesLimit) this.removeSegment(seg, 'disk_budget');
-        else break;
-        removed++;
-      }
-      if (removed > 0) this.reclaim();
-    } catch (error) {
-      throttledWarn(this.log, this.throttle, 'truncate-failed', { err: error }, 'WAL truncation failed; it is retried after the next commit');
-    }
-  }
-
-  /** Re-reads the filesystem's free space; resizes the journal limit when the budget moved. */
-  private refreshLimits(): void {
-    const next = this.budget.limits(this.diskBytes());
-    if (next.journalBytes !== this.limits.journalBytes) {
-      const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-      this.db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(next.journalBytes / pageSize))}`);
-      this.db.pragma(`journal_size_limit = ${next.journalBytes}`);
-    }
-    this.limits = next;
-  }
-
-  /** Bytes the WAL's files occupy: database, journal, shared-memory index and reserve. */
-  private diskBytes(): number {
-    return fileSize(this.path) + fileSize(this.path + '-wal') + fileSize(this.path + '-shm') + fileSize(this.reserve.path);
-  }
-
-  private isDelivered(seg: Segment): boolean {
-    if (this.consumers.size === 0) return false;
-    for (const c of this.consumers.values()) if (!isPastSegment(c.acked(), seg)) return false;
-    return true;
-  }
-
-  private liveBytes(): number {
-    const pages = this.db.pragma('page_count', { simple: true }) as number;
-    const free = this.db.pragma('freelist_count', { simple: true }) as number;
-    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    return (pages - free) * pageSize;
-  }
-
-  /** Deletes a segment; `reason` null means delivered, otherwise undelivered samples are counted. */
-  private removeSegment(seg: Segment, reason: DropReason | null): void {
-    const lost = reason === null ? null : this.undeliveredIn(seg);
-    this.db.transaction(() => {
-      if (seg.samples > 0) this.stmt.deleteChunks.run(seg.firstChunk, seg.lastChunk);
-      this.stmt.deleteSegment.run(seg.id);
-      this.stmt.deleteSegmentSeries.run(seg.id);
-    })();
-    this.segments.splice(this.segments.indexOf(seg), 1);
-    if (seg === this.current) this.current = null;
-    // Counted only once the delete went through: a delete that fails on a full disk is retried.
-    if (reason !== null && lost !== null && lost.samples > 0) {
-      this.countDrop(reason, lost.samples, lost.fromMs, lost.toMs);
-      this.log.warn({ reason, samples: lost.samples, segment: seg.id, from: new Date(lost.fromMs).toISOString(), to: new Date(lost.toMs).toISOString() }, 'dropped undelivered samples from the WAL');
-    }
-  }
-
-  /** Samples of `seg` the slowest consumer has not acked (all of them with no consumer). */
-  private undeliveredIn(seg: Segment): { samples: number; fromMs: number; toMs: number } {
-    return this.past.inSegment(this.slowestCursor(), seg);
-  }
-
-  private slowestCursor(): WalPosition | null {
-    let slowest: WalPosition | null = null;
-    for (const c of this.consumers.values()) {
-      const a = c.acked();
-      if (slowest === null || comparePositions(a, slowest) < 0) slowest = a;
-    }
-    return slowest;
-  }
-
-  /** Collects orphaned series and hands freed pages back to the filesystem. */
-  private reclaim(): void {
-    const oldest = this.segments[0]?.id ?? this.nextSegmentId;
-    // Series of a batch still pending (a commit failed on a full disk) must survive collection.
-    const pending = new Set(this.pending.refs.subarray(0, this.pending.count));
-    const collected = this.registry.collect(oldest, (ref) => pending.has(ref));
-    if (collected.length > 0) this.generation++;
-    let unusedFamilies: string[] = [];
-    this.db.transaction(() => {
-      for (const ref of collected) this.stmt.deleteSeries.run(ref);
-      if (collected.length > 0) unusedFamilies = this.metadataStore.collect(this.registry.metricNames());
-    })();
-    this.metadataStore.forget(unusedFamilies);
-    this.db.pragma('incremental_vacuum');
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
-  }
-
-  private freeSpaceOnFullDisk(): void {
-    this.reserve.release();
-    const victim = this.segments.find((s) => s !== this.current) ?? this.segments[0];
-    if (victim) this.removeSegment(victim, 'disk_budget');
-    this.reclaim();
+    this.truncator.truncate();
   }
 
   private countDrop(reason: DropReason, samples: number, fromMs: number | null = null, toMs: number | null = null): void {
@@ -504,39 +203,7 @@ class SqliteWal implements Wal {
   }
 
   consumer(name: string): WalConsumer {
-    let c = this.consumers.get(name);
-    if (c === undefined) {
-      const saved = this.stmt.cursor.get(name);
-      c = new SqliteWalConsumer(this.consumerHost, name, saved ?? { chunk: 0, offset: 0 });
-      this.consumers.set(name, c);
-    }
-    return c;
-  }
-
-  private createConsumerHost(): ConsumerHost {
-    return {
-      db: this.db,
-      past: this.past,
-      segmentBounds: (id) => this.segments.find((s) => s.id === id),
-      segmentList: () => this.segments,
-      dropCorruptSegment: (id, problem) => {
-        const seg = this.segments.find((s) => s.id === id);
-        this.log.error({ segment: id, problem }, 'WAL chunk failed to decode; dropping its segment');
-        if (seg) this.write(() => this.removeSegment(seg, 'corruption'));
-      },
-      write: (fn) => this.write(fn),
-    };
-  }
-
-  /** Runs a write; on a full disk frees space once and retries. */
-  private write<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (error) {
-      if (!isDiskFull(error)) throw error;
-      this.freeSpaceOnFullDisk();
-      return fn();
-    }
+    return this.consumers.get(name);
   }
 
   labels(ref: number): Labels | undefined {
@@ -544,32 +211,26 @@ class SqliteWal implements Wal {
   }
 
   stats(): WalStats {
-    let oldest: number | null = null;
-    if (this.consumers.size === 0) oldest = this.segments[0]?.minTs ?? null;
-    for (const c of this.consumers.values()) {
-      const t = c.backlog().oldestTimestampMs;
-      if (t !== null && (oldest === null || t < oldest)) oldest = t;
-    }
     return {
-      segments: this.segments.length,
+      segments: this.segments.all.length,
       bytes: fileSize(this.path) + fileSize(this.path + '-wal'),
       pendingSamples: this.pending.count,
       series: this.registry.size,
-      samplesAppended: this.appended,
+      samplesAppended: this.committer.appended,
       dropped: { ...this.dropped },
-      oldestUndeliveredTimestampMs: oldest,
+      oldestUndeliveredTimestampMs: this.consumers.oldestUndeliveredMs(),
     };
   }
 
   newestTimestampMs(): number | null {
-    return this.segments.reduce<number | null>((max, s) => (s.samples > 0 && (max === null || s.maxTs > max) ? s.maxTs : max), null);
+    return this.segments.newestTimestampMs();
   }
 
   close(): void {
     if (this.closed) return;
     try {
       this.commit();
-      this.db.transaction(() => this.finishOpenRow())();
+      this.committer.finishOpenSegment();
     } finally {
       this.closed = true;
       this.db.close();
