@@ -44,7 +44,7 @@
  * requests in flight; a round cut off is not acked, so its samples are sent again after the
  * restart (at-least-once).
  */
-import type { Clock } from '../lib/clock.js';
+import { systemTimers, type Clock, type Timers } from '../lib/clock.js';
 import { createThrottle, throttledWarn, type Logger } from '../lib/log.js';
 import type { WalConsumer, WalPosition } from '../wal/wal.js';
 import { createAgeLimit } from './age-limit.js';
@@ -59,6 +59,7 @@ import { encodeMetadataRequest, encodeRequest, remoteWriteHeaders, type RemoteWr
 import { newestTimestamp, oldestTimestamp, requestCutter, requestsOf, sampleCount, splitByTime, withoutOlderThan } from './request-parts.js';
 import { SeriesGrouper } from './series-group.js';
 import type { SendResult, Transport } from './transport.js';
+import { createWaits, untilAborted } from './waits.js';
 import type { EndpointSeries } from './write-relabel.js';
 
 // While a shard waits out a backoff longer than this, an empty write request asks the endpoint
@@ -138,6 +139,8 @@ export interface SenderOptions {
   queue: SenderQueue;
   counters: SenderCounters;
   clock: Clock;
+  /** Timers for the sender's waits (backoff, pace, probe, idle poll, shutdown deadline); default the real ones. */
+  timers?: Timers;
   log: Logger;
   /** How often an idle sender looks for new samples; the WAL commit interval is a good value. */
   pollIntervalMs: number;
@@ -203,11 +206,7 @@ export function startSender(options: SenderOptions): Sender {
     up: true, lastError: null as string | null, lastSuccessMs: null as number | null,
     newestSentTimestampMs: null as number | null, bandwidthBytesPerSecond: null as number | null,
   };
-  let stopping = false;
-  let deadlineMs = Infinity;
-  const aborter = new AbortController();
-  let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-  const sleepers = new Set<() => void>();
+  const waits = createWaits(clock, options.timers ?? systemTimers);
   let waitingSince: number | null = null;
   // Bytes a sample takes on the wire, measured; sizes requests before the first one is sent.
   let bytesPerSample = 4;
@@ -215,37 +214,10 @@ export function startSender(options: SenderOptions): Sender {
   // The error of a shard of the running round, which fails the round.
   let roundError: { error: unknown } | null = null;
 
-  // Shards backing off: when one shard gets through, the link is back and the others retry now
-  // instead of sitting out the rest of a backoff that may have grown to the maximum.
-  const retrying = new Set<() => void>();
-  // An idle sender waiting for the next commit.
-  const idle = new Set<() => void>();
-  const sleep = (ms: number, until: 'link-returns' | 'commit' | 'time' = 'time'): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, Math.min(ms, deadlineMs - clock.now())));
-      function done(): void {
-        clearTimeout(timer);
-        sleepers.delete(done);
-        retrying.delete(done);
-        idle.delete(done);
-        resolve();
-      }
-      sleepers.add(done);
-      if (until === 'link-returns') retrying.add(done);
-      if (until === 'commit') idle.add(done);
-    });
-  const committed = (): void => {
-    for (const wake of [...idle]) wake();
-  };
-  const linkReturned = (): void => {
-    for (const wake of [...retrying]) wake();
-  };
-
-  const outOfTime = (): boolean => aborter.signal.aborted || (stopping && clock.now() >= deadlineMs);
   // Aborted when a shard of the running round throws, or at the shutdown deadline.
   let roundAborter = new AbortController();
-  const givingUp = (): boolean => outOfTime() || roundAborter.signal.aborted;
-  aborter.signal.addEventListener('abort', () => roundAborter.abort(), { once: true });
+  const givingUp = (): boolean => waits.outOfTime() || roundAborter.signal.aborted;
+  waits.signal.addEventListener('abort', () => roundAborter.abort(), { once: true });
 
   let probing = false;
   let probesRefused = false;
@@ -261,11 +233,11 @@ export function startSender(options: SenderOptions): Sender {
   async function probeUntilBack(): Promise<void> {
     probing = true;
     try {
-      while (retrying.size > 0 && !stopping) {
-        await sleep(PROBE_INTERVAL_MS * (0.5 + 0.5 * Math.random()));
-        if (retrying.size === 0 || stopping) return;
+      while (waits.backingOff > 0 && !waits.stopping) {
+        await waits.sleep(PROBE_INTERVAL_MS * (0.5 + 0.5 * Math.random()));
+        if (waits.backingOff === 0 || waits.stopping) return;
         const protocol = negotiation.current;
-        const result = await options.transport.send(encode(protocol, []), headers[protocol], aborter.signal);
+        const result = await options.transport.send(encode(protocol, []), headers[protocol], waits.signal);
         if (result.kind === 'reject') {
           probesRefused = true;
           return;
@@ -273,7 +245,7 @@ export function startSender(options: SenderOptions): Sender {
         if (result.kind === 'ok') {
           options.log.info({ url: options.url }, 'endpoint answers again; resuming delivery');
           pace.resumed();
-          linkReturned();
+          waits.linkReturned();
           return;
         }
       }
@@ -324,7 +296,7 @@ export function startSender(options: SenderOptions): Sender {
       if (givingUp()) return STOPPED;
       if (pace.rate !== null && samples > requestSize()) return SPLIT;
       const paced = pace.reserve(samples);
-      if (paced > 0) await sleep(paced);
+      if (paced > 0) await waits.sleep(paced);
       if (givingUp()) return STOPPED;
       const protocol = negotiation.current;
       const body = encode(protocol, part);
@@ -357,7 +329,7 @@ export function startSender(options: SenderOptions): Sender {
       throttledWarn(options.log, throttle, 'retry', { err: result.error, status: result.status, retryInMs: Math.round(delay) }, 'remote write failed; retrying');
       // A throttling receiver is up and asked for a pause: another shard getting through is no
       // reason to cut it short.
-      const wait = sleep(delay, tooMuch ? 'time' : 'link-returns');
+      const wait = waits.sleep(delay, tooMuch ? 'time' : 'link-returns');
       if (delay > PROBE_INTERVAL_MS && result.retryAfterMs === undefined && !probing && !probesRefused) void probeUntilBack();
       await wait;
     }
@@ -407,7 +379,7 @@ export function startSender(options: SenderOptions): Sender {
     status.up = true;
     status.lastSuccessMs = clock.now();
     status.newestSentTimestampMs = Math.max(status.newestSentTimestampMs ?? 0, newestTimestamp(part)!);
-    linkReturned();
+    waits.linkReturned();
   }
 
   /** Leaves out samples older than the endpoint's learned age limit, counting them. */
@@ -435,7 +407,7 @@ export function startSender(options: SenderOptions): Sender {
       roundError ??= { error };
       // The other shards stop now: requests in flight are aborted, backoffs cut short.
       roundAborter.abort();
-      linkReturned();
+      waits.linkReturned();
       return false;
     }
   }
@@ -479,7 +451,7 @@ export function startSender(options: SenderOptions): Sender {
       return false;
     }
     waitingSince ??= clock.now();
-    if (backlog < window && clock.now() - waitingSince < queue.batchSendDeadlineMs && !stopping && !sendEagerly()) return false;
+    if (backlog < window && clock.now() - waitingSince < queue.batchSendDeadlineMs && !waits.stopping && !sendEagerly()) return false;
     const batch = consumer.read(window);
     if (batch === null) return false;
     batchRead = { start: batch.start, end: batch.end, count: batch.count };
@@ -491,7 +463,7 @@ export function startSender(options: SenderOptions): Sender {
     const started = clock.now();
     roundError = null;
     roundBytes = 0;
-    if (!aborter.signal.aborted) roundAborter = new AbortController();
+    if (!waits.signal.aborted) roundAborter = new AbortController();
     const results = await Promise.all(perShard.map(sendShard));
     if (roundError !== null) throw (roundError as { error: unknown }).error;
     if (results.includes(false)) {
@@ -537,7 +509,7 @@ export function startSender(options: SenderOptions): Sender {
     consumer.rewind();
     const delay = roundBackoff.next();
     throttledWarn(options.log, throttle, 'round', { err: error, retryInMs: Math.round(delay) }, 'sender round failed; rewound it and retrying');
-    await sleep(delay);
+    await waits.sleep(delay);
   }
 
   let metadataSentAt = -Infinity;
@@ -549,15 +521,15 @@ export function startSender(options: SenderOptions): Sender {
    */
   async function sendMetadata(): Promise<void> {
     const families = options.metadata?.();
-    if (families === undefined || families.size === 0 || negotiation.current !== '1.0' || !status.up || stopping) return;
+    if (families === undefined || families.size === 0 || negotiation.current !== '1.0' || !status.up || waits.stopping) return;
     if (clock.now() - metadataSentAt < METADATA_INTERVAL_MS) return;
     metadataSentAt = clock.now();
     const entries = [...families].map(([family, metadata]) => ({ family, metadata }));
     for (let i = 0; i < entries.length; i += METADATA_PER_REQUEST) {
       const part = entries.slice(i, i + METADATA_PER_REQUEST);
       const body = encodeMetadataRequest(part);
-      await untilAborted(options.limiter.take(body.length), aborter.signal);
-      const result = await options.transport.send(body, headers['1.0'], aborter.signal);
+      await untilAborted(options.limiter.take(body.length), waits.signal);
+      const result = await options.transport.send(body, headers['1.0'], waits.signal);
       if (result.kind !== 'ok') {
         throttledWarn(options.log, throttle, 'metadata', { err: result.error }, 'remote write of metric metadata failed; sending it again in a minute');
         return;
@@ -567,20 +539,20 @@ export function startSender(options: SenderOptions): Sender {
   }
 
   const loop = (async () => {
-    while (!stopping || (clock.now() < deadlineMs && consumer.backlog().samples > 0)) {
+    while (!waits.stopping || (clock.now() < waits.deadlineMs && consumer.backlog().samples > 0)) {
       let more = false;
       try {
         more = await round();
-        if (batchRead !== null && !outOfTime()) failedAt = null;
+        if (batchRead !== null && !waits.outOfTime()) failedAt = null;
         await sendMetadata();
       } catch (error) {
         await roundFailed(error);
         more = true;
       }
-      if (outOfTime()) break;
+      if (waits.outOfTime()) break;
       if (!more) {
-        const wait = sleep(options.pollIntervalMs, 'commit');
-        options.afterCommit?.(committed);
+        const wait = waits.sleep(options.pollIntervalMs, 'commit');
+        options.afterCommit?.(waits.committed);
         await wait;
       }
     }
@@ -591,15 +563,9 @@ export function startSender(options: SenderOptions): Sender {
       url: options.url, ...status, shards: concurrency.current, protocol: negotiation.current, learnedAgeLimitMs: ageLimit.current(),
     }),
     async stop(deadline) {
-      stopping = true;
-      deadlineMs = deadline;
-      // Idle waits end now; backoff waits end at the deadline (their sleep is capped by it), and
-      // requests still in flight then are aborted, so a receiver that never answers cannot hold
-      // the shutdown beyond it.
-      for (const wake of [...sleepers]) wake();
-      deadlineTimer = setTimeout(() => aborter.abort(), Math.max(0, deadline - clock.now()));
+      const cancelDeadline = waits.stop(deadline);
       await loop;
-      clearTimeout(deadlineTimer);
+      cancelDeadline();
     },
   };
 }
@@ -625,19 +591,6 @@ export function splitIntoShards(series: SeriesSamples[], samples: number, shards
   }
   runs.push(series.slice(from));
   return runs;
-}
-
-/** Resolves once `promise` does or `signal` aborts, leaving no listener behind. */
-function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    void promise.then(done);
-  });
 }
 
 /** Classifies a refusal by the receiver's words (Prometheus, Mimir, Cortex, VictoriaMetrics). */
