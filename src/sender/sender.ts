@@ -58,6 +58,7 @@ import type { MetricMetadata } from '../model/metadata.js';
 import { encodeMetadataRequest, encodeRequest, remoteWriteHeaders, type RemoteWriteProtocol, type SeriesSamples } from './remote-write.js';
 import { newestTimestamp, oldestTimestamp, requestCutter, requestsOf, sampleCount, splitByTime, withoutOlderThan } from './request-parts.js';
 import { SeriesGrouper } from './series-group.js';
+import { createStreamRate } from './stream-rate.js';
 import type { SendResult, Transport } from './transport.js';
 import { createWaits, untilAborted } from './waits.js';
 import type { EndpointSeries } from './write-relabel.js';
@@ -197,9 +198,8 @@ export function startSender(options: SenderOptions): Sender {
   const negotiation = createProtocolNegotiation(options.protocol, options.log);
   const headers = { '1.0': remoteWriteHeaders('1.0', options.version), '2.0': remoteWriteHeaders('2.0', options.version) };
   const ageLimit = createAgeLimit(clock);
-  // Samples a second of the endpoint's stream, measured while caught up: the pace's yardstick.
-  let streamSamplesPerSecond = 0;
-  const pace = createPace(clock, () => streamSamplesPerSecond);
+  const stream = createStreamRate(clock);
+  const pace = createPace(clock, () => stream.samplesPerSecond);
   // When requests started failing (429 aside: a throttling receiver is up); null while they succeed.
   let failingSince: number | null = null;
   const status = {
@@ -335,9 +335,7 @@ export function startSender(options: SenderOptions): Sender {
     }
   }
 
-  // Wire bytes a second of the endpoint's stream, measured over rounds: what the link must carry.
-  let streamBytesPerSecond: number | null = null;
-  let lastRoundAt: number | null = null;
+  // Bytes of the running round that the endpoint accepted, for the stream's byte rate.
   let roundBytes = 0;
 
   /**
@@ -349,21 +347,11 @@ export function startSender(options: SenderOptions): Sender {
    */
   function sendEagerly(): boolean {
     if (options.metered === true || !status.up) return false;
-    const need = EAGER_HEADROOM * (streamBytesPerSecond ?? 0);
+    const need = EAGER_HEADROOM * (stream.bytesPerSecond ?? 0);
     const cap = options.maxBytesPerSecond ?? 0;
     if (cap > 0 && cap < need) return false;
     const link = status.bandwidthBytesPerSecond;
     return link === null || link >= need;
-  }
-
-  /** Updates the stream's byte rate after a round that sent `bytes`. */
-  function streamed(bytes: number): void {
-    const now = clock.now();
-    if (lastRoundAt !== null && now > lastRoundAt) {
-      const rate = (bytes * 1000) / (now - lastRoundAt);
-      streamBytesPerSecond = streamBytesPerSecond === null ? rate : 0.8 * streamBytesPerSecond + 0.2 * rate;
-    }
-    lastRoundAt = now;
   }
 
   function accepted(part: SeriesSamples[], samples: number, bytes: number, durationMs: number): void {
@@ -417,24 +405,8 @@ export function startSender(options: SenderOptions): Sender {
     const maxBytes = options.bandwidth.targetRequestBytes();
     const size = Math.max(1, Math.min(queue.maxSamplesPerSend, Math.floor(maxBytes / bytesPerSample)));
     if (pace.rate === null) return size;
-    return Math.min(size, Math.max(PACED_MIN_REQUEST, Math.floor(streamSamplesPerSecond * PACED_REQUEST_SECONDS)));
+    return Math.min(size, Math.max(PACED_MIN_REQUEST, Math.floor(stream.samplesPerSecond * PACED_REQUEST_SECONDS)));
   }
-
-  // The end of the last round that left nothing pending, to measure the stream between two such.
-  let caughtUpAt: number | null = null;
-
-  /** Updates the stream's sample rate after a round of `samples` that left nothing pending. */
-  function streamedSamples(samples: number, previousCaughtUp: boolean): void {
-    const now = clock.now();
-    if (previousCaughtUp && caughtUpAt !== null && now > caughtUpAt) {
-      const rate = (samples * 1000) / (now - caughtUpAt);
-      streamSamplesPerSecond = streamSamplesPerSecond === 0 ? rate : 0.8 * streamSamplesPerSecond + 0.2 * rate;
-    }
-    caughtUpAt = now;
-  }
-
-  // Whether the round before this one left nothing pending.
-  let wasCaughtUp = false;
 
   // The batch of the running round, so that a failed round can be retried or dropped.
   let batchRead: { start: WalPosition; end: WalPosition; count: number } | null = null;
@@ -473,14 +445,11 @@ export function startSender(options: SenderOptions): Sender {
     consumer.ack(batch.end);
     if (filtered > 0) counters.filtered(filtered);
     waitingSince = null;
-    streamed(roundBytes);
+    stream.roundSent(roundBytes);
     const elapsed = Math.max(1, clock.now() - started);
     const pending = consumer.backlog().samples;
-    if (pending === 0) {
-      streamedSamples(batch.count, wasCaughtUp);
-      pace.caughtUp();
-    }
-    wasCaughtUp = pending === 0;
+    stream.roundEnded(batch.count, pending);
+    if (pending === 0) pace.caughtUp();
     concurrency.roundSucceeded(batch.count, elapsed, pending, pending > 0 ? 0 : batch.count / Math.max(1, queue.batchSendDeadlineMs / 1000));
     return pending > 0;
   }
