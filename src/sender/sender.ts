@@ -43,35 +43,32 @@
  * Shutdown. `stop(deadline)` lets the running round finish until the deadline, then aborts the
  * requests in flight; a round cut off is not acked, so its samples are sent again after the
  * restart (at-least-once).
+ *
+ * Parts. This file is the round loop. A shard's requests, their retries and splits are
+ * shard-sender.ts; the probe of an endpoint that is down, probe.ts; the measured stream,
+ * stream-rate.ts. Every wait (idle, backoff, pace, probe) and the shutdown deadline go through
+ * waits.ts on the injected clock and timers, so tests run a sender on a fake clock.
  */
 import { systemTimers, type Clock, type Timers } from '../lib/clock.js';
 import { createThrottle, throttledWarn, type Logger } from '../lib/log.js';
 import type { WalConsumer, WalPosition } from '../wal/wal.js';
 import { createAgeLimit } from './age-limit.js';
 import type { BandwidthEstimator } from './bandwidth.js';
-import { createBackoff, type Backoff } from './backoff.js';
+import { createBackoff } from './backoff.js';
 import { createPace } from './pace.js';
 import type { Concurrency } from './concurrency.js';
+import { createProbe } from './probe.js';
 import { createProtocolNegotiation } from './protocol-negotiation.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { MetricMetadata } from '../model/metadata.js';
 import { encodeMetadataRequest, encodeRequest, remoteWriteHeaders, type RemoteWriteProtocol, type SeriesSamples } from './remote-write.js';
-import { newestTimestamp, oldestTimestamp, requestCutter, requestsOf, sampleCount, splitByTime, withoutOlderThan } from './request-parts.js';
 import { SeriesGrouper } from './series-group.js';
+import { createShardSender, type RoundShare } from './shard-sender.js';
 import { createStreamRate } from './stream-rate.js';
-import type { SendResult, Transport } from './transport.js';
-import { createWaits, untilAborted } from './waits.js';
+import type { Transport } from './transport.js';
+import { createWaits, untilAborted, type Waits } from './waits.js';
 import type { EndpointSeries } from './write-relabel.js';
 
-// While a shard waits out a backoff longer than this, an empty write request asks the endpoint
-// every few seconds whether it is back (see `probeUntilBack`).
-const PROBE_INTERVAL_MS = 5_000;
-// A refused request is split by time until the refused part spans no more than this (finer
-// splits cost requests without telling a receiver's age window apart any better), at most
-// MAX_SPLIT_DEPTH times: a request refused all through then costs at most 15 requests carrying
-// 4 times its bytes, while one bad-clock series is cut out at the first split.
-const SPLIT_RESOLUTION_MS = 1_000;
-const MAX_SPLIT_DEPTH = 3;
 // RW 1.0 sends metric metadata in requests of its own, every family once a minute at most 500 to
 // a request: Prometheus's metadata_config defaults (send_interval, max_samples_per_send). Receivers
 // keep metadata per family, so a minute is as fresh as they use it, and it costs a few hundred
@@ -85,13 +82,6 @@ const EAGER_HEADROOM = 4;
 // Failures of one batch in a row before it is dropped: enough to ride out a passing fault (each
 // try backs off), few enough that a poisoned sample holds the endpoint for a minute at most.
 const MAX_ROUND_ATTEMPTS = 5;
-// While paced (pace.ts), a request carries this many seconds of the endpoint's own stream, but
-// at least PACED_MIN_REQUEST samples (fewer would spend more on requests than on samples). Small
-// requests make a 429 cost little; a size tied to the stream rather than to the pace means a
-// gateway sending faster than its share sends more requests and so meets more of the 429s,
-// which is what brings a fleet's gateways to equal shares.
-const PACED_REQUEST_SECONDS = 2;
-const PACED_MIN_REQUEST = 50;
 
 /** Why an endpoint's samples were refused or dropped (the `reason` of outpost_samples_rejected_total). */
 export type RejectReason = 'out_of_order' | 'out_of_bounds' | 'too_old' | 'not_written' | 'unsendable' | 'other';
@@ -154,8 +144,14 @@ export interface SenderOptions {
   /** The metric metadata by family to send (RW 1.0, see METADATA_INTERVAL_MS); none when absent. */
   metadata?: () => ReadonlyMap<string, MetricMetadata>;
   /** Encodes a request body; default `encodeRequest`. Injected by tests to make a round throw. */
-  encode?: (protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>) => Uint8Array;
+  encode?: Encode;
 }
+
+/** Encodes the body of a write request of `series`. */
+export type Encode = (protocol: RemoteWriteProtocol, series: ReadonlyArray<SeriesSamples>) => Uint8Array;
+
+/** The HTTP headers of a write request in each protocol. */
+export type HeadersByProtocol = Record<RemoteWriteProtocol, Record<string, string>>;
 
 /** What the status page and own metrics show of an endpoint. */
 export interface SenderStatus {
@@ -173,6 +169,9 @@ export interface SenderStatus {
   bandwidthBytesPerSecond: number | null;
 }
 
+/** The part of an endpoint's status that its requests' answers keep up to date. */
+export type SendingStatus = Pick<SenderStatus, 'up' | 'lastError' | 'lastSuccessMs' | 'newestSentTimestampMs' | 'bandwidthBytesPerSecond'>;
+
 /** A running sender. */
 export interface Sender {
   status(): SenderStatus;
@@ -183,160 +182,26 @@ export interface Sender {
   stop(deadlineMs: number): Promise<void>;
 }
 
-// What `sendPart` ends with when the round is being given up (deadline or a failed shard).
-const STOPPED = Symbol('stopped');
-// What `sendPart` ends with when the endpoint was paced after the part was cut and the part is
-// larger than a paced request: it goes again in pieces.
-const SPLIT = Symbol('split');
-type PartOutcome = typeof STOPPED | typeof SPLIT | { kind: 'ok' } | { kind: 'reject'; reason: RejectReason; result: Extract<SendResult, { kind: 'reject' }> };
-
 /** Starts the drain loop of one endpoint. */
 export function startSender(options: SenderOptions): Sender {
   const { consumer, clock, queue, counters, concurrency } = options;
   const encode = options.encode ?? encodeRequest;
   const throttle = createThrottle(60_000, clock.now);
   const negotiation = createProtocolNegotiation(options.protocol, options.log);
-  const headers = { '1.0': remoteWriteHeaders('1.0', options.version), '2.0': remoteWriteHeaders('2.0', options.version) };
+  const headers: HeadersByProtocol = { '1.0': remoteWriteHeaders('1.0', options.version), '2.0': remoteWriteHeaders('2.0', options.version) };
   const ageLimit = createAgeLimit(clock);
   const stream = createStreamRate(clock);
   const pace = createPace(clock, () => stream.samplesPerSecond);
-  // When requests started failing (429 aside: a throttling receiver is up); null while they succeed.
-  let failingSince: number | null = null;
-  const status = {
-    up: true, lastError: null as string | null, lastSuccessMs: null as number | null,
-    newestSentTimestampMs: null as number | null, bandwidthBytesPerSecond: null as number | null,
-  };
+  const status: SendingStatus = { up: true, lastError: null, lastSuccessMs: null, newestSentTimestampMs: null, bandwidthBytesPerSecond: null };
   const waits = createWaits(clock, options.timers ?? systemTimers);
+  const probe = createProbe({ url: options.url, transport: options.transport, encode, headers, negotiation, pace, waits, log: options.log });
+  const shards = createShardSender({ ...options, encode, headers, negotiation, pace, ageLimit, status, throttle, waits, stream, probe });
   let waitingSince: number | null = null;
-  // Bytes a sample takes on the wire, measured; sizes requests before the first one is sent.
-  let bytesPerSample = 4;
   const grouper = new SeriesGrouper();
-  // The error of a shard of the running round, which fails the round.
-  let roundError: { error: unknown } | null = null;
 
   // Aborted when a shard of the running round throws, or at the shutdown deadline.
   let roundAborter = new AbortController();
-  const givingUp = (): boolean => waits.outOfTime() || roundAborter.signal.aborted;
   waits.signal.addEventListener('abort', () => roundAborter.abort(), { once: true });
-
-  let probing = false;
-  let probesRefused = false;
-
-  /**
-   * Catching up starts when the link returns, not when the longest backoff ends: while shards back
-   * off for longer than PROBE_INTERVAL_MS (after a few failures the full-jitter window reaches
-   * OUTPOST_QUEUE_MAX_BACKOFF, a minute by default), one empty request every 2.5–5 s asks whether
-   * the endpoint answers 2xx again, and wakes them when it does. Full requests still wait out
-   * their backoff, so a struggling receiver is never sent more than these few bytes; an endpoint
-   * that refuses empty requests (4xx) is not probed again.
-   */
-  async function probeUntilBack(): Promise<void> {
-    probing = true;
-    try {
-      while (waits.backingOff > 0 && !waits.stopping) {
-        await waits.sleep(PROBE_INTERVAL_MS * (0.5 + 0.5 * Math.random()));
-        if (waits.backingOff === 0 || waits.stopping) return;
-        const protocol = negotiation.current;
-        const result = await options.transport.send(encode(protocol, []), headers[protocol], waits.signal);
-        if (result.kind === 'reject') {
-          probesRefused = true;
-          return;
-        }
-        if (result.kind === 'ok') {
-          options.log.info({ url: options.url }, 'endpoint answers again; resuming delivery');
-          pace.resumed();
-          waits.linkReturned();
-          return;
-        }
-      }
-    } finally {
-      probing = false;
-    }
-  }
-
-  /**
-   * Delivers one request: samples past the learned age limit are dropped first, a refusal of
-   * samples splits the rest by time (older half first, so each series stays in order), any other
-   * refusal drops the part. Returns false when the round is being given up.
-   */
-  async function deliver(series: SeriesSamples[], backoff: Backoff): Promise<boolean> {
-    const parts = [{ series, depth: 0 }];
-    while (parts.length > 0) {
-      const { series: unfiltered, depth } = parts.shift()!;
-      const part = withinAgeLimit(unfiltered);
-      if (part.length === 0) continue;
-      const outcome = await sendPart(part, backoff);
-      if (outcome === STOPPED) return false;
-      if (outcome === SPLIT) {
-        parts.unshift(...requestsOf(part, requestSize()).map((r) => ({ series: r.series, depth })));
-        continue;
-      }
-      if (outcome.kind === 'ok') continue;
-      const { reason, result } = outcome;
-      const sampleLevel = reason === 'out_of_order' || reason === 'out_of_bounds' || reason === 'too_old';
-      // One series refused alone is not split: its samples share its clock and its fate.
-      const halves = sampleLevel && depth < MAX_SPLIT_DEPTH && part.length > 1 ? splitByTime(part, SPLIT_RESOLUTION_MS) : null;
-      if (halves !== null) {
-        parts.unshift({ series: halves[0], depth: depth + 1 }, { series: halves[1], depth: depth + 1 });
-        continue;
-      }
-      if (reason === 'out_of_bounds' || reason === 'too_old') ageLimit.refused(newestTimestamp(part)!);
-      const samples = sampleCount(part);
-      counters.failed(samples);
-      counters.rejected(reason, samples);
-      throttledWarn(options.log, throttle, 'reject:' + reason, { status: result.status, reason, samples, body: result.body.slice(0, 512) }, 'remote write refused samples; dropped them');
-    }
-    return true;
-  }
-
-  /** Sends `part` until it is accepted or refused, retrying what is transient. */
-  async function sendPart(part: SeriesSamples[], backoff: Backoff): Promise<PartOutcome> {
-    const samples = sampleCount(part);
-    for (;;) {
-      if (givingUp()) return STOPPED;
-      if (pace.rate !== null && samples > requestSize()) return SPLIT;
-      const paced = pace.reserve(samples);
-      if (paced > 0) await waits.sleep(paced);
-      if (givingUp()) return STOPPED;
-      const protocol = negotiation.current;
-      const body = encode(protocol, part);
-      await untilAborted(options.limiter.take(body.length), roundAborter.signal);
-      if (givingUp()) return STOPPED;
-      const result = await options.transport.send(body, headers[protocol], roundAborter.signal);
-      const reason = result.kind === 'reject' ? rejectReason(result.body) : 'other';
-      const sampleLevel = reason !== 'other';
-      const verdict = negotiation.judge(protocol, result, samples, result.kind === 'reject' && sampleLevel);
-      if (verdict.kind === 'resend') continue;
-      if (result.kind === 'ok') {
-        accepted(part, samples, body.length, result.durationMs);
-        if (verdict.notWritten > 0) {
-          counters.failed(verdict.notWritten);
-          counters.rejected('not_written', verdict.notWritten);
-          throttledWarn(options.log, throttle, 'not-written', { samples, notWritten: verdict.notWritten }, 'remote write 2.0 receiver stored fewer samples than sent');
-        }
-        return { kind: 'ok' };
-      }
-      status.up = false;
-      status.lastError = result.error;
-      if (result.kind === 'reject') return { kind: 'reject', reason, result };
-      if (givingUp()) return STOPPED;
-      counters.retried(samples);
-      concurrency.failed();
-      const tooMuch = result.status === 429;
-      if (tooMuch) pace.throttled();
-      else failingSince ??= clock.now();
-      const delay = backoff.next(result.retryAfterMs);
-      throttledWarn(options.log, throttle, 'retry', { err: result.error, status: result.status, retryInMs: Math.round(delay) }, 'remote write failed; retrying');
-      // A throttling receiver is up and asked for a pause: another shard getting through is no
-      // reason to cut it short.
-      const wait = waits.sleep(delay, tooMuch ? 'time' : 'link-returns');
-      if (delay > PROBE_INTERVAL_MS && result.retryAfterMs === undefined && !probing && !probesRefused) void probeUntilBack();
-      await wait;
-    }
-  }
-
-  // Bytes of the running round that the endpoint accepted, for the stream's byte rate.
-  let roundBytes = 0;
 
   /**
    * Whether a round goes out as soon as samples are committed rather than waiting up to the batch
@@ -354,66 +219,12 @@ export function startSender(options: SenderOptions): Sender {
     return link === null || link >= need;
   }
 
-  function accepted(part: SeriesSamples[], samples: number, bytes: number, durationMs: number): void {
-    roundBytes += bytes;
-    status.bandwidthBytesPerSecond = options.bandwidth.record(bytes, durationMs);
-    bytesPerSample = 0.8 * bytesPerSample + (0.2 * bytes) / samples;
-    counters.sent(samples, bytes);
-    ageLimit.accepted(oldestTimestamp(part)!);
-    pace.accepted(samples);
-    // Back after an outage longer than a probe interval: resume at a slow start (see pace.ts).
-    if (failingSince !== null && clock.now() - failingSince >= PROBE_INTERVAL_MS) pace.resumed();
-    failingSince = null;
-    status.up = true;
-    status.lastSuccessMs = clock.now();
-    status.newestSentTimestampMs = Math.max(status.newestSentTimestampMs ?? 0, newestTimestamp(part)!);
-    waits.linkReturned();
-  }
-
-  /** Leaves out samples older than the endpoint's learned age limit, counting them. */
-  function withinAgeLimit(part: SeriesSamples[]): SeriesSamples[] {
-    const cutoff = ageLimit.cutoffMs();
-    if (cutoff === null) return part;
-    const { kept, dropped } = withoutOlderThan(part, cutoff);
-    if (dropped > 0) {
-      counters.failed(dropped);
-      counters.rejected('too_old', dropped);
-    }
-    return kept;
-  }
-
-  /** Sends one shard's series; false when the round is given up. A throw fails the whole round. */
-  async function sendShard(series: SeriesSamples[]): Promise<boolean> {
-    try {
-      const backoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs });
-      const cutter = requestCutter(series);
-      for (let request = cutter.next(requestSize()); request !== null; request = cutter.next(requestSize())) {
-        if (!(await deliver(request.series, backoff))) return false;
-      }
-      return true;
-    } catch (error) {
-      roundError ??= { error };
-      // The other shards stop now: requests in flight are aborted, backoffs cut short.
-      roundAborter.abort();
-      waits.linkReturned();
-      return false;
-    }
-  }
-
-  /** Samples in the next request: what the link carries in a few seconds, or while paced a little of the stream. */
-  function requestSize(): number {
-    const maxBytes = options.bandwidth.targetRequestBytes();
-    const size = Math.max(1, Math.min(queue.maxSamplesPerSend, Math.floor(maxBytes / bytesPerSample)));
-    if (pace.rate === null) return size;
-    return Math.min(size, Math.max(PACED_MIN_REQUEST, Math.floor(stream.samplesPerSecond * PACED_REQUEST_SECONDS)));
-  }
-
   // The batch of the running round, so that a failed round can be retried or dropped.
   let batchRead: { start: WalPosition; end: WalPosition; count: number } | null = null;
 
   async function round(): Promise<boolean> {
     batchRead = null;
-    const shards = concurrency.current;
+    const shardCount = concurrency.current;
     // The window is what all shards may buffer at most: in steady state it fills over several
     // scrapes (until the batch deadline), so a request carries several samples per series.
     const window = queue.capacity * queue.maxShards;
@@ -431,13 +242,12 @@ export function startSender(options: SenderOptions): Sender {
     if (grouped.unlabelled > 0) counters.failed(grouped.unlabelled);
     // Counted once acked: a round that is rewound meets the same samples again.
     const filtered = grouped.filtered;
-    const perShard = splitIntoShards(grouped.series, batch.count - grouped.unlabelled - grouped.filtered, shards);
+    const perShard = splitIntoShards(grouped.series, batch.count - grouped.unlabelled - grouped.filtered, shardCount);
     const started = clock.now();
-    roundError = null;
-    roundBytes = 0;
     if (!waits.signal.aborted) roundAborter = new AbortController();
-    const results = await Promise.all(perShard.map(sendShard));
-    if (roundError !== null) throw (roundError as { error: unknown }).error;
+    const running = new RunningRound(roundAborter, waits);
+    const results = await Promise.all(perShard.map((series) => shards.send(series, running)));
+    if (running.error !== null) throw running.error.error;
     if (results.includes(false)) {
       consumer.rewind();
       return false;
@@ -445,7 +255,7 @@ export function startSender(options: SenderOptions): Sender {
     consumer.ack(batch.end);
     if (filtered > 0) counters.filtered(filtered);
     waitingSince = null;
-    stream.roundSent(roundBytes);
+    stream.roundSent(running.bytes);
     const elapsed = Math.max(1, clock.now() - started);
     const pending = consumer.backlog().samples;
     stream.roundEnded(batch.count, pending);
@@ -459,7 +269,6 @@ export function startSender(options: SenderOptions): Sender {
 
   /** A round threw: rewind, count, and retry after a backoff, or drop a batch that keeps failing. */
   async function roundFailed(error: unknown): Promise<void> {
-    roundError = null;
     counters.roundFailed();
     status.lastError = 'sender round failed: ' + (error instanceof Error ? error.message : String(error));
     const batch = batchRead;
@@ -539,6 +348,26 @@ export function startSender(options: SenderOptions): Sender {
   };
 }
 
+/** The running round as its shards share it (shard-sender.ts). */
+class RunningRound implements RoundShare {
+  bytes = 0;
+  /** The first error a shard threw, which fails the round. */
+  error: { error: unknown } | null = null;
+
+  constructor(private readonly aborter: AbortController, private readonly waits: Waits) {}
+
+  get signal(): AbortSignal {
+    return this.aborter.signal;
+  }
+
+  fail(error: unknown): void {
+    this.error ??= { error };
+    // The other shards stop now: requests in flight are aborted, backoffs cut short.
+    this.aborter.abort();
+    this.waits.linkReturned();
+  }
+}
+
 /**
  * Splits a round's series, in batch order, into `shards` runs of about equal samples, each series
  * whole in one run. Order needs no more: rounds do not overlap, so a series' samples go out in
@@ -560,13 +389,4 @@ export function splitIntoShards(series: SeriesSamples[], samples: number, shards
   }
   runs.push(series.slice(from));
   return runs;
-}
-
-/** Classifies a refusal by the receiver's words (Prometheus, Mimir, Cortex, VictoriaMetrics). */
-function rejectReason(body: string): RejectReason {
-  const text = body.toLowerCase();
-  if (text.includes('out of order')) return 'out_of_order';
-  if (text.includes('out of bounds')) return 'out_of_bounds';
-  if (text.includes('too old')) return 'too_old';
-  return 'other';
 }
