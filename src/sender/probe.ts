@@ -36,12 +36,14 @@ export interface ProbeOptions {
   /** Put on a slow start when the endpoint answers (pace.ts). */
   pace: Pace;
   waits: Waits;
+  /** Uniform in [0, 1): spreads the probes. */
+  random: () => number;
   log: Logger;
 }
 
 /** Creates the probe of one endpoint, idle. */
 export function createProbe(options: ProbeOptions): Probe {
-  const { encode, headers, negotiation, pace, waits } = options;
+  const { encode, headers, negotiation, pace, waits, random } = options;
   let probing = false;
   let probesRefused = false;
 
@@ -49,7 +51,7 @@ export function createProbe(options: ProbeOptions): Probe {
     probing = true;
     try {
       while (waits.backingOff > 0 && !waits.stopping) {
-        await waits.sleep(PROBE_INTERVAL_MS * (0.5 + 0.5 * Math.random()));
+        await waits.sleep(PROBE_INTERVAL_MS * (0.5 + 0.5 * random()));
         if (waits.backingOff === 0 || waits.stopping) return;
         const protocol = negotiation.current;
         const result = await options.transport.send(encode(protocol, []), headers[protocol], waits.signal);

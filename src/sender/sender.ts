@@ -47,7 +47,8 @@
  * Parts. This file is the round loop. A shard's requests, their retries and splits are
  * shard-sender.ts; the probe of an endpoint that is down, probe.ts; the measured stream,
  * stream-rate.ts. Every wait (idle, backoff, pace, probe) and the shutdown deadline go through
- * waits.ts on the injected clock and timers, so tests run a sender on a fake clock.
+ * waits.ts on the injected clock and timers, and the jitter through the injected random source,
+ * so tests run a sender on a fake clock.
  */
 import { systemTimers, type Clock, type Timers } from '../lib/clock.js';
 import { createThrottle, throttledWarn, type Logger } from '../lib/log.js';
@@ -132,6 +133,8 @@ export interface SenderOptions {
   clock: Clock;
   /** Timers for the sender's waits (backoff, pace, probe, idle poll, shutdown deadline); default the real ones. */
   timers?: Timers;
+  /** Uniform in [0, 1), for the jitter of backoffs and probes; default Math.random. */
+  random?: () => number;
   log: Logger;
   /** How often an idle sender looks for new samples; the WAL commit interval is a good value. */
   pollIntervalMs: number;
@@ -186,6 +189,7 @@ export interface Sender {
 export function startSender(options: SenderOptions): Sender {
   const { consumer, clock, queue, counters, concurrency } = options;
   const encode = options.encode ?? encodeRequest;
+  const random = options.random ?? Math.random;
   const throttle = createThrottle(60_000, clock.now);
   const negotiation = createProtocolNegotiation(options.protocol, options.log);
   const headers: HeadersByProtocol = { '1.0': remoteWriteHeaders('1.0', options.version), '2.0': remoteWriteHeaders('2.0', options.version) };
@@ -194,8 +198,8 @@ export function startSender(options: SenderOptions): Sender {
   const pace = createPace(clock, () => stream.samplesPerSecond);
   const status: SendingStatus = { up: true, lastError: null, lastSuccessMs: null, newestSentTimestampMs: null, bandwidthBytesPerSecond: null };
   const waits = createWaits(clock, options.timers ?? systemTimers);
-  const probe = createProbe({ url: options.url, transport: options.transport, encode, headers, negotiation, pace, waits, log: options.log });
-  const shards = createShardSender({ ...options, encode, headers, negotiation, pace, ageLimit, status, throttle, waits, stream, probe });
+  const probe = createProbe({ url: options.url, transport: options.transport, encode, headers, negotiation, pace, waits, random, log: options.log });
+  const shards = createShardSender({ ...options, encode, headers, negotiation, pace, ageLimit, status, throttle, waits, stream, probe, random });
   let waitingSince: number | null = null;
   const grouper = new SeriesGrouper();
 
@@ -264,7 +268,7 @@ export function startSender(options: SenderOptions): Sender {
     return pending > 0;
   }
 
-  const roundBackoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs });
+  const roundBackoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs, random });
   let failedAt: WalPosition | null = null;
 
   /** A round threw: rewind, count, and retry after a backoff, or drop a batch that keeps failing. */

@@ -64,6 +64,8 @@ export interface ShardSenderOptions extends Pick<SenderOptions, 'transport' | 'l
   waits: Waits;
   stream: StreamRate;
   probe: Probe;
+  /** Uniform in [0, 1): the backoffs' jitter. */
+  random: () => number;
 }
 
 // What `sendPart` ends with when the round is being given up (deadline or a failed shard).
@@ -203,7 +205,7 @@ export function createShardSender(options: ShardSenderOptions): ShardSender {
   return {
     async send(series, round) {
       try {
-        const backoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs });
+        const backoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs, random: options.random });
         const cutter = requestCutter(series);
         for (let request = cutter.next(requestSize()); request !== null; request = cutter.next(requestSize())) {
           if (!(await deliver(request.series, backoff, round))) return false;
