@@ -1,5 +1,4 @@
-/** One sender on a test WAL's consumer 'c', as unit tests drive it: real WAL, scripted transport. */
-import { systemClock } from '../../src/lib/clock.js';
+/** One sender on a test WAL's consumer 'c', as unit tests drive it: real WAL, scripted transport, fake clock. */
 import { silentLogger } from '../../src/lib/log.js';
 import { createBandwidthEstimator } from '../../src/sender/bandwidth.js';
 import { createConcurrency } from '../../src/sender/concurrency.js';
@@ -9,6 +8,7 @@ import { startSender, type RejectReason, type Sender } from '../../src/sender/se
 import type { Transport } from '../../src/sender/transport.js';
 import { createWireSeriesCache } from '../../src/sender/wire-series.js';
 import type { Wal } from '../../src/wal/wal.js';
+import type { FakeTime } from './fake-time.js';
 
 /** What the sender counted. */
 export interface CountedSender {
@@ -35,8 +35,11 @@ export interface TestSenderOptions {
   metered?: boolean;
 }
 
-/** Starts a sender of `wal`'s consumer 'c' through `transport`; stop it with `sender.stop`. */
-export function startTestSender(wal: Wal, transport: Transport, options: TestSenderOptions = {}): { sender: Sender; counted: CountedSender } {
+/**
+ * Starts a sender of `wal`'s consumer 'c' through `transport`, waiting on the fake clock `time`.
+ * `stop` stops it at the fake now, moving time on as far as the stop needs.
+ */
+export function startTestSender(wal: Wal, transport: Transport, time: FakeTime, options: TestSenderOptions = {}): { sender: Sender; counted: CountedSender; stop: () => Promise<void> } {
   const counted: CountedSender = { sent: 0, rejected: {}, roundFailures: 0, filtered: 0 };
   const shards = options.shards ?? 1;
   const sender = startSender({
@@ -44,7 +47,7 @@ export function startTestSender(wal: Wal, transport: Transport, options: TestSen
     protocol: options.protocol ?? '1.0',
     version: 'test',
     consumer: wal.consumer('c'),
-    series: createWireSeriesCache((ref) => wal.labels(ref), [], systemClock),
+    series: createWireSeriesCache((ref) => wal.labels(ref), [], time.clock),
     transport,
     limiter: createRateLimiter(0),
     bandwidth: createBandwidthEstimator(),
@@ -62,19 +65,28 @@ export function startTestSender(wal: Wal, transport: Transport, options: TestSen
       metadataSent() {},
       filtered: (n) => (counted.filtered += n),
     },
-    clock: systemClock,
+    clock: time.clock,
+    timers: time,
+    // Backoffs and probes wait the middle of their jitter window, so a run repeats exactly.
+    random: () => 0.5,
     log: silentLogger,
     pollIntervalMs: options.pollIntervalMs ?? 20,
     metered: options.metered ?? false,
     ...(options.wakeOnCommit === true ? { afterCommit: (fn: () => void) => wal.afterCommit(fn) } : {}),
     ...(options.encode === undefined ? {} : { encode: options.encode }),
   });
-  return { sender, counted };
+  async function stop(): Promise<void> {
+    let stopped = false;
+    const stopping = sender.stop(time.clock.now()).then(() => { stopped = true; });
+    // A wait begun while stopping ends at the deadline, which is now: a timer still to fire.
+    if (!(await time.until(() => stopped, 60_000))) throw new Error('the sender did not stop');
+    await stopping;
+  }
+  return { sender, counted, stop };
 }
 
-/** Waits until consumer 'c' of `wal` has nothing left to send or `timeoutMs` passed; returns what is left. */
-export async function drained(wal: Wal, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (wal.consumer('c').backlog().samples > 0 && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 20));
+/** Moves `time` on until consumer 'c' of `wal` has nothing left to send or `timeoutMs` passed; returns what is left. */
+export async function drained(wal: Wal, time: FakeTime, timeoutMs: number): Promise<number> {
+  await time.until(() => wal.consumer('c').backlog().samples === 0, timeoutMs);
   return wal.consumer('c').backlog().samples;
 }
