@@ -44,33 +44,33 @@
  * Shutdown. `stop(deadline)` lets the running round finish until the deadline, then aborts the
  * requests in flight; a round cut off is not acked, so its samples are sent again after the
  * restart (at-least-once).
+ *
+ * Parts. This file is the round loop. A shard's requests, their retries and splits are
+ * shard-sender.ts; the probe of an endpoint that is down, probe.ts; the measured stream,
+ * stream-rate.ts. Every wait (idle, backoff, pace, probe) and the shutdown deadline go through
+ * waits.ts on the injected clock and timers, and the jitter through the injected random source,
+ * so tests run a sender on a fake clock.
  */
-import type { Clock } from '../lib/clock.js';
+import { systemTimers, type Clock, type Timers } from '../lib/clock.js';
 import { createThrottle, throttledWarn, type Logger } from '../lib/log.js';
 import type { WalConsumer, WalPosition } from '../wal/wal.js';
 import { createAgeLimit } from './age-limit.js';
 import type { BandwidthEstimator } from './bandwidth.js';
-import { createBackoff, type Backoff } from './backoff.js';
+import { createBackoff } from './backoff.js';
 import { createPace } from './pace.js';
 import type { Concurrency } from './concurrency.js';
+import { createProbe } from './probe.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { MetricMetadata } from '../model/metadata.js';
 import type { Output, Refusal } from './outputs/output.js';
-import { newestTimestamp, oldestTimestamp, requestCutter, requestsOf, sampleCount, splitByTime, withoutOlderThan } from './request-parts.js';
 import { SeriesGrouper } from './series-group.js';
 import type { SeriesSamples } from './series-samples.js';
-import type { SendResult, Transport } from './transport.js';
+import { createShardSender, type RoundShare } from './shard-sender.js';
+import { createStreamRate } from './stream-rate.js';
+import type { Transport } from './transport.js';
+import { createWaits, untilAborted, type Waits } from './waits.js';
 import type { EndpointSeries } from './write-relabel.js';
 
-// While a shard waits out a backoff longer than this, an empty write request asks the endpoint
-// every few seconds whether it is back (see `probeUntilBack`).
-const PROBE_INTERVAL_MS = 5_000;
-// A refused request is split by time until the refused part spans no more than this (finer
-// splits cost requests without telling a receiver's age window apart any better), at most
-// MAX_SPLIT_DEPTH times: a request refused all through then costs at most 15 requests carrying
-// 4 times its bytes, while one bad-clock series is cut out at the first split.
-const SPLIT_RESOLUTION_MS = 1_000;
-const MAX_SPLIT_DEPTH = 3;
 // RW 1.0 sends metric metadata in requests of its own, every family once a minute at most 500 to
 // a request: Prometheus's metadata_config defaults (send_interval, max_samples_per_send). Receivers
 // keep metadata per family, so a minute is as fresh as they use it, and it costs a few hundred
@@ -84,13 +84,6 @@ const EAGER_HEADROOM = 4;
 // Failures of one batch in a row before it is dropped: enough to ride out a passing fault (each
 // try backs off), few enough that a poisoned sample holds the endpoint for a minute at most.
 const MAX_ROUND_ATTEMPTS = 5;
-// While paced (pace.ts), a request carries this many seconds of the endpoint's own stream, but
-// at least PACED_MIN_REQUEST samples (fewer would spend more on requests than on samples). Small
-// requests make a 429 cost little; a size tied to the stream rather than to the pace means a
-// gateway sending faster than its share sends more requests and so meets more of the 429s,
-// which is what brings a fleet's gateways to equal shares.
-const PACED_REQUEST_SECONDS = 2;
-const PACED_MIN_REQUEST = 50;
 
 /** Why an endpoint's samples were refused or dropped (the `reason` of outpost_samples_rejected_total). */
 export type RejectReason = Refusal | 'not_written' | 'unsendable';
@@ -137,6 +130,10 @@ export interface SenderOptions {
   queue: SenderQueue;
   counters: SenderCounters;
   clock: Clock;
+  /** Timers for the sender's waits (backoff, pace, probe, idle poll, shutdown deadline); default the real ones. */
+  timers?: Timers;
+  /** Uniform in [0, 1), for the jitter of backoffs and probes; default Math.random. */
+  random?: () => number;
   log: Logger;
   /** How often an idle sender looks for new samples; the WAL commit interval is a good value. */
   pollIntervalMs: number;
@@ -166,6 +163,9 @@ export interface SenderStatus {
   bandwidthBytesPerSecond: number | null;
 }
 
+/** The part of an endpoint's status that its requests' answers keep up to date. */
+export type SendingStatus = Pick<SenderStatus, 'up' | 'lastError' | 'lastSuccessMs' | 'newestSentTimestampMs' | 'bandwidthBytesPerSecond'>;
+
 /** A running sender. */
 export interface Sender {
   status(): SenderStatus;
@@ -176,188 +176,24 @@ export interface Sender {
   stop(deadlineMs: number): Promise<void>;
 }
 
-// What `sendPart` ends with when the round is being given up (deadline or a failed shard).
-const STOPPED = Symbol('stopped');
-// What `sendPart` ends with when the endpoint was paced after the part was cut and the part is
-// larger than a paced request: it goes again in pieces.
-const SPLIT = Symbol('split');
-type PartOutcome = typeof STOPPED | typeof SPLIT | { kind: 'ok' } | { kind: 'reject'; reason: RejectReason; result: Extract<SendResult, { kind: 'reject' }> };
-
 /** Starts the drain loop of one endpoint. */
 export function startSender(options: SenderOptions): Sender {
   const { consumer, clock, queue, counters, concurrency } = options;
+  const random = options.random ?? Math.random;
   const throttle = createThrottle(60_000, clock.now);
   const ageLimit = createAgeLimit(clock);
-  // Samples a second of the endpoint's stream, measured while caught up: the pace's yardstick.
-  let streamSamplesPerSecond = 0;
-  const pace = createPace(clock, () => streamSamplesPerSecond);
-  // When requests started failing (429 aside: a throttling receiver is up); null while they succeed.
-  let failingSince: number | null = null;
-  const status = {
-    up: true, lastError: null as string | null, lastSuccessMs: null as number | null,
-    newestSentTimestampMs: null as number | null, bandwidthBytesPerSecond: null as number | null,
-  };
-  let stopping = false;
-  let deadlineMs = Infinity;
-  const aborter = new AbortController();
-  let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-  const sleepers = new Set<() => void>();
+  const stream = createStreamRate(clock);
+  const pace = createPace(clock, () => stream.samplesPerSecond);
+  const status: SendingStatus = { up: true, lastError: null, lastSuccessMs: null, newestSentTimestampMs: null, bandwidthBytesPerSecond: null };
+  const waits = createWaits(clock, options.timers ?? systemTimers);
+  const probe = createProbe({ url: options.url, transport: options.transport, output: options.output, pace, waits, random, log: options.log });
+  const shards = createShardSender({ ...options, pace, ageLimit, status, throttle, waits, stream, probe, random });
   let waitingSince: number | null = null;
-  // Bytes a sample takes on the wire, measured; sizes requests before the first one is sent.
-  let bytesPerSample = 4;
   const grouper = new SeriesGrouper();
-  // The error of a shard of the running round, which fails the round.
-  let roundError: { error: unknown } | null = null;
 
-  // Shards backing off: when one shard gets through, the link is back and the others retry now
-  // instead of sitting out the rest of a backoff that may have grown to the maximum.
-  const retrying = new Set<() => void>();
-  // An idle sender waiting for the next commit.
-  const idle = new Set<() => void>();
-  const sleep = (ms: number, until: 'link-returns' | 'commit' | 'time' = 'time'): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, Math.min(ms, deadlineMs - clock.now())));
-      function done(): void {
-        clearTimeout(timer);
-        sleepers.delete(done);
-        retrying.delete(done);
-        idle.delete(done);
-        resolve();
-      }
-      sleepers.add(done);
-      if (until === 'link-returns') retrying.add(done);
-      if (until === 'commit') idle.add(done);
-    });
-  const committed = (): void => {
-    for (const wake of [...idle]) wake();
-  };
-  const linkReturned = (): void => {
-    for (const wake of [...retrying]) wake();
-  };
-
-  const outOfTime = (): boolean => aborter.signal.aborted || (stopping && clock.now() >= deadlineMs);
   // Aborted when a shard of the running round throws, or at the shutdown deadline.
   let roundAborter = new AbortController();
-  const givingUp = (): boolean => outOfTime() || roundAborter.signal.aborted;
-  aborter.signal.addEventListener('abort', () => roundAborter.abort(), { once: true });
-
-  let probing = false;
-  let probesRefused = false;
-
-  /**
-   * Catching up starts when the link returns, not when the longest backoff ends: while shards back
-   * off for longer than PROBE_INTERVAL_MS (after a few failures the full-jitter window reaches
-   * OUTPOST_QUEUE_MAX_BACKOFF, a minute by default), one empty request every 2.5–5 s asks whether
-   * the endpoint answers 2xx again, and wakes them when it does. Full requests still wait out
-   * their backoff, so a struggling receiver is never sent more than these few bytes; an endpoint
-   * that refuses empty requests (4xx) is not probed again.
-   */
-  async function probeUntilBack(): Promise<void> {
-    probing = true;
-    try {
-      while (retrying.size > 0 && !stopping) {
-        await sleep(PROBE_INTERVAL_MS * (0.5 + 0.5 * Math.random()));
-        if (retrying.size === 0 || stopping) return;
-        const probe = options.output.encode([]);
-        const result = await options.transport.send(probe.body, probe.headers, aborter.signal);
-        if (result.kind === 'reject') {
-          probesRefused = true;
-          return;
-        }
-        if (result.kind === 'ok') {
-          options.log.info({ url: options.url }, 'endpoint answers again; resuming delivery');
-          pace.resumed();
-          linkReturned();
-          return;
-        }
-      }
-    } finally {
-      probing = false;
-    }
-  }
-
-  /**
-   * Delivers one request: samples past the learned age limit are dropped first, a refusal of
-   * samples splits the rest by time (older half first, so each series stays in order), any other
-   * refusal drops the part. Returns false when the round is being given up.
-   */
-  async function deliver(series: SeriesSamples[], backoff: Backoff): Promise<boolean> {
-    const parts = [{ series, depth: 0 }];
-    while (parts.length > 0) {
-      const { series: unfiltered, depth } = parts.shift()!;
-      const part = withinAgeLimit(unfiltered);
-      if (part.length === 0) continue;
-      const outcome = await sendPart(part, backoff);
-      if (outcome === STOPPED) return false;
-      if (outcome === SPLIT) {
-        parts.unshift(...requestsOf(part, requestSize()).map((r) => ({ series: r.series, depth })));
-        continue;
-      }
-      if (outcome.kind === 'ok') continue;
-      const { reason, result } = outcome;
-      const sampleLevel = reason === 'out_of_order' || reason === 'out_of_bounds' || reason === 'too_old';
-      // One series refused alone is not split: its samples share its clock and its fate.
-      const halves = sampleLevel && depth < MAX_SPLIT_DEPTH && part.length > 1 ? splitByTime(part, SPLIT_RESOLUTION_MS) : null;
-      if (halves !== null) {
-        parts.unshift({ series: halves[0], depth: depth + 1 }, { series: halves[1], depth: depth + 1 });
-        continue;
-      }
-      if (reason === 'out_of_bounds' || reason === 'too_old') ageLimit.refused(newestTimestamp(part)!);
-      const samples = sampleCount(part);
-      counters.failed(samples);
-      counters.rejected(reason, samples);
-      throttledWarn(options.log, throttle, 'reject:' + reason, { status: result.status, reason, samples, body: result.body.slice(0, 512) }, 'remote write refused samples; dropped them');
-    }
-    return true;
-  }
-
-  /** Sends `part` until it is accepted or refused, retrying what is transient. */
-  async function sendPart(part: SeriesSamples[], backoff: Backoff): Promise<PartOutcome> {
-    const samples = sampleCount(part);
-    for (;;) {
-      if (givingUp()) return STOPPED;
-      if (pace.rate !== null && samples > requestSize()) return SPLIT;
-      const paced = pace.reserve(samples);
-      if (paced > 0) await sleep(paced);
-      if (givingUp()) return STOPPED;
-      const request = options.output.encode(part);
-      await untilAborted(options.limiter.take(request.body.length), roundAborter.signal);
-      if (givingUp()) return STOPPED;
-      const result = await options.transport.send(request.body, request.headers, roundAborter.signal);
-      const verdict = options.output.judge(request, result, samples);
-      if (verdict.kind === 'resend') continue;
-      if (result.kind === 'ok') {
-        accepted(part, samples, request.body.length, result.durationMs);
-        if (verdict.notWritten > 0) {
-          counters.failed(verdict.notWritten);
-          counters.rejected('not_written', verdict.notWritten);
-          throttledWarn(options.log, throttle, 'not-written', { samples, notWritten: verdict.notWritten }, 'remote write 2.0 receiver stored fewer samples than sent');
-        }
-        return { kind: 'ok' };
-      }
-      status.up = false;
-      status.lastError = result.error;
-      if (result.kind === 'reject') return { kind: 'reject', reason: verdict.reason, result };
-      if (givingUp()) return STOPPED;
-      counters.retried(samples);
-      concurrency.failed();
-      const tooMuch = result.status === 429;
-      if (tooMuch) pace.throttled();
-      else failingSince ??= clock.now();
-      const delay = backoff.next(result.retryAfterMs);
-      throttledWarn(options.log, throttle, 'retry', { err: result.error, status: result.status, retryInMs: Math.round(delay) }, 'remote write failed; retrying');
-      // A throttling receiver is up and asked for a pause: another shard getting through is no
-      // reason to cut it short.
-      const wait = sleep(delay, tooMuch ? 'time' : 'link-returns');
-      if (delay > PROBE_INTERVAL_MS && result.retryAfterMs === undefined && !probing && !probesRefused) void probeUntilBack();
-      await wait;
-    }
-  }
-
-  // Wire bytes a second of the endpoint's stream, measured over rounds: what the link must carry.
-  let streamBytesPerSecond: number | null = null;
-  let lastRoundAt: number | null = null;
-  let roundBytes = 0;
+  waits.signal.addEventListener('abort', () => roundAborter.abort(), { once: true });
 
   /**
    * Whether a round goes out as soon as samples are committed rather than waiting up to the batch
@@ -368,99 +204,19 @@ export function startSender(options: SenderOptions): Sender {
    */
   function sendEagerly(): boolean {
     if (options.metered === true || !status.up) return false;
-    const need = EAGER_HEADROOM * (streamBytesPerSecond ?? 0);
+    const need = EAGER_HEADROOM * (stream.bytesPerSecond ?? 0);
     const cap = options.maxBytesPerSecond ?? 0;
     if (cap > 0 && cap < need) return false;
     const link = status.bandwidthBytesPerSecond;
     return link === null || link >= need;
   }
 
-  /** Updates the stream's byte rate after a round that sent `bytes`. */
-  function streamed(bytes: number): void {
-    const now = clock.now();
-    if (lastRoundAt !== null && now > lastRoundAt) {
-      const rate = (bytes * 1000) / (now - lastRoundAt);
-      streamBytesPerSecond = streamBytesPerSecond === null ? rate : 0.8 * streamBytesPerSecond + 0.2 * rate;
-    }
-    lastRoundAt = now;
-  }
-
-  function accepted(part: SeriesSamples[], samples: number, bytes: number, durationMs: number): void {
-    roundBytes += bytes;
-    status.bandwidthBytesPerSecond = options.bandwidth.record(bytes, durationMs);
-    bytesPerSample = 0.8 * bytesPerSample + (0.2 * bytes) / samples;
-    counters.sent(samples, bytes);
-    ageLimit.accepted(oldestTimestamp(part)!);
-    pace.accepted(samples);
-    // Back after an outage longer than a probe interval: resume at a slow start (see pace.ts).
-    if (failingSince !== null && clock.now() - failingSince >= PROBE_INTERVAL_MS) pace.resumed();
-    failingSince = null;
-    status.up = true;
-    status.lastSuccessMs = clock.now();
-    status.newestSentTimestampMs = Math.max(status.newestSentTimestampMs ?? 0, newestTimestamp(part)!);
-    linkReturned();
-  }
-
-  /** Leaves out samples older than the endpoint's learned age limit, counting them. */
-  function withinAgeLimit(part: SeriesSamples[]): SeriesSamples[] {
-    const cutoff = ageLimit.cutoffMs();
-    if (cutoff === null) return part;
-    const { kept, dropped } = withoutOlderThan(part, cutoff);
-    if (dropped > 0) {
-      counters.failed(dropped);
-      counters.rejected('too_old', dropped);
-    }
-    return kept;
-  }
-
-  /** Sends one shard's series; false when the round is given up. A throw fails the whole round. */
-  async function sendShard(series: SeriesSamples[]): Promise<boolean> {
-    try {
-      const backoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs });
-      const cutter = requestCutter(series);
-      for (let request = cutter.next(requestSize()); request !== null; request = cutter.next(requestSize())) {
-        if (!(await deliver(request.series, backoff))) return false;
-      }
-      return true;
-    } catch (error) {
-      roundError ??= { error };
-      // The other shards stop now: requests in flight are aborted, backoffs cut short.
-      roundAborter.abort();
-      linkReturned();
-      return false;
-    }
-  }
-
-  /** Samples in the next request: what the link carries in a few seconds, or while paced a little of the stream. */
-  function requestSize(): number {
-    const maxBytes = options.bandwidth.targetRequestBytes();
-    const size = Math.max(1, Math.min(queue.maxSamplesPerSend, Math.floor(maxBytes / bytesPerSample)));
-    if (pace.rate === null) return size;
-    return Math.min(size, Math.max(PACED_MIN_REQUEST, Math.floor(streamSamplesPerSecond * PACED_REQUEST_SECONDS)));
-  }
-
-  // The end of the last round that left nothing pending, to measure the stream between two such.
-  let caughtUpAt: number | null = null;
-
-  /** Updates the stream's sample rate after a round of `samples` that left nothing pending. */
-  function streamedSamples(samples: number, previousCaughtUp: boolean): void {
-    const now = clock.now();
-    if (previousCaughtUp && caughtUpAt !== null && now > caughtUpAt) {
-      const rate = (samples * 1000) / (now - caughtUpAt);
-      streamSamplesPerSecond = streamSamplesPerSecond === 0 ? rate : 0.8 * streamSamplesPerSecond + 0.2 * rate;
-    }
-    caughtUpAt = now;
-  }
-
-  // Whether the round before this one left nothing pending.
-  let wasCaughtUp = false;
-
   // The batch of the running round, so that a failed round can be retried or dropped.
   let batchRead: { start: WalPosition; end: WalPosition; count: number } | null = null;
 
   async function round(): Promise<boolean> {
     batchRead = null;
-    const shards = concurrency.current;
+    const shardCount = concurrency.current;
     // The window is what all shards may buffer at most: in steady state it fills over several
     // scrapes (until the batch deadline), so a request carries several samples per series.
     const window = queue.capacity * queue.maxShards;
@@ -470,7 +226,7 @@ export function startSender(options: SenderOptions): Sender {
       return false;
     }
     waitingSince ??= clock.now();
-    if (backlog < window && clock.now() - waitingSince < queue.batchSendDeadlineMs && !stopping && !sendEagerly()) return false;
+    if (backlog < window && clock.now() - waitingSince < queue.batchSendDeadlineMs && !waits.stopping && !sendEagerly()) return false;
     const batch = consumer.read(window);
     if (batch === null) return false;
     batchRead = { start: batch.start, end: batch.end, count: batch.count };
@@ -478,13 +234,12 @@ export function startSender(options: SenderOptions): Sender {
     if (grouped.unlabelled > 0) counters.failed(grouped.unlabelled);
     // Counted once acked: a round that is rewound meets the same samples again.
     const filtered = grouped.filtered;
-    const perShard = splitIntoShards(grouped.series, batch.count - grouped.unlabelled - grouped.filtered, shards);
+    const perShard = splitIntoShards(grouped.series, batch.count - grouped.unlabelled - grouped.filtered, shardCount);
     const started = clock.now();
-    roundError = null;
-    roundBytes = 0;
-    if (!aborter.signal.aborted) roundAborter = new AbortController();
-    const results = await Promise.all(perShard.map(sendShard));
-    if (roundError !== null) throw (roundError as { error: unknown }).error;
+    if (!waits.signal.aborted) roundAborter = new AbortController();
+    const running = new RunningRound(roundAborter, waits);
+    const results = await Promise.all(perShard.map((series) => shards.send(series, running)));
+    if (running.error !== null) throw running.error.error;
     if (results.includes(false)) {
       consumer.rewind();
       return false;
@@ -492,24 +247,20 @@ export function startSender(options: SenderOptions): Sender {
     consumer.ack(batch.end);
     if (filtered > 0) counters.filtered(filtered);
     waitingSince = null;
-    streamed(roundBytes);
+    stream.roundSent(running.bytes);
     const elapsed = Math.max(1, clock.now() - started);
     const pending = consumer.backlog().samples;
-    if (pending === 0) {
-      streamedSamples(batch.count, wasCaughtUp);
-      pace.caughtUp();
-    }
-    wasCaughtUp = pending === 0;
+    stream.roundEnded(batch.count, pending);
+    if (pending === 0) pace.caughtUp();
     concurrency.roundSucceeded(batch.count, elapsed, pending, pending > 0 ? 0 : batch.count / Math.max(1, queue.batchSendDeadlineMs / 1000));
     return pending > 0;
   }
 
-  const roundBackoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs });
+  const roundBackoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs, random });
   let failedAt: WalPosition | null = null;
 
   /** A round threw: rewind, count, and retry after a backoff, or drop a batch that keeps failing. */
   async function roundFailed(error: unknown): Promise<void> {
-    roundError = null;
     counters.roundFailed();
     status.lastError = 'sender round failed: ' + (error instanceof Error ? error.message : String(error));
     const batch = batchRead;
@@ -528,7 +279,7 @@ export function startSender(options: SenderOptions): Sender {
     consumer.rewind();
     const delay = roundBackoff.next();
     throttledWarn(options.log, throttle, 'round', { err: error, retryInMs: Math.round(delay) }, 'sender round failed; rewound it and retrying');
-    await sleep(delay);
+    await waits.sleep(delay);
   }
 
   let metadataSentAt = -Infinity;
@@ -542,15 +293,15 @@ export function startSender(options: SenderOptions): Sender {
   async function sendMetadata(): Promise<void> {
     const families = options.metadata?.();
     const encodeMetadata = options.output.encodeMetadata;
-    if (families === undefined || families.size === 0 || encodeMetadata === null || !status.up || stopping) return;
+    if (families === undefined || families.size === 0 || encodeMetadata === null || !status.up || waits.stopping) return;
     if (clock.now() - metadataSentAt < METADATA_INTERVAL_MS) return;
     metadataSentAt = clock.now();
     const entries = [...families].map(([family, metadata]) => ({ family, metadata }));
     for (let i = 0; i < entries.length; i += METADATA_PER_REQUEST) {
       const part = entries.slice(i, i + METADATA_PER_REQUEST);
       const request = encodeMetadata(part);
-      await untilAborted(options.limiter.take(request.body.length), aborter.signal);
-      const result = await options.transport.send(request.body, request.headers, aborter.signal);
+      await untilAborted(options.limiter.take(request.body.length), waits.signal);
+      const result = await options.transport.send(request.body, request.headers, waits.signal);
       if (result.kind !== 'ok') {
         throttledWarn(options.log, throttle, 'metadata', { err: result.error }, 'remote write of metric metadata failed; sending it again in a minute');
         return;
@@ -560,20 +311,20 @@ export function startSender(options: SenderOptions): Sender {
   }
 
   const loop = (async () => {
-    while (!stopping || (clock.now() < deadlineMs && consumer.backlog().samples > 0)) {
+    while (!waits.stopping || (clock.now() < waits.deadlineMs && consumer.backlog().samples > 0)) {
       let more = false;
       try {
         more = await round();
-        if (batchRead !== null && !outOfTime()) failedAt = null;
+        if (batchRead !== null && !waits.outOfTime()) failedAt = null;
         await sendMetadata();
       } catch (error) {
         await roundFailed(error);
         more = true;
       }
-      if (outOfTime()) break;
+      if (waits.outOfTime()) break;
       if (!more) {
-        const wait = sleep(options.pollIntervalMs, 'commit');
-        options.afterCommit?.(committed);
+        const wait = waits.sleep(options.pollIntervalMs, 'commit');
+        options.afterCommit?.(waits.committed);
         await wait;
       }
     }
@@ -584,17 +335,31 @@ export function startSender(options: SenderOptions): Sender {
       url: options.url, ...status, shards: concurrency.current, protocol: options.output.protocol, learnedAgeLimitMs: ageLimit.current(),
     }),
     async stop(deadline) {
-      stopping = true;
-      deadlineMs = deadline;
-      // Idle waits end now; backoff waits end at the deadline (their sleep is capped by it), and
-      // requests still in flight then are aborted, so a receiver that never answers cannot hold
-      // the shutdown beyond it.
-      for (const wake of [...sleepers]) wake();
-      deadlineTimer = setTimeout(() => aborter.abort(), Math.max(0, deadline - clock.now()));
+      const cancelDeadline = waits.stop(deadline);
       await loop;
-      clearTimeout(deadlineTimer);
+      cancelDeadline();
     },
   };
+}
+
+/** The running round as its shards share it (shard-sender.ts). */
+class RunningRound implements RoundShare {
+  bytes = 0;
+  /** The first error a shard threw, which fails the round. */
+  error: { error: unknown } | null = null;
+
+  constructor(private readonly aborter: AbortController, private readonly waits: Waits) {}
+
+  get signal(): AbortSignal {
+    return this.aborter.signal;
+  }
+
+  fail(error: unknown): void {
+    this.error ??= { error };
+    // The other shards stop now: requests in flight are aborted, backoffs cut short.
+    this.aborter.abort();
+    this.waits.linkReturned();
+  }
 }
 
 /**
@@ -618,17 +383,4 @@ export function splitIntoShards(series: SeriesSamples[], samples: number, shards
   }
   runs.push(series.slice(from));
   return runs;
-}
-
-/** Resolves once `promise` does or `signal` aborts, leaving no listener behind. */
-function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    void promise.then(done);
-  });
 }

@@ -1,5 +1,4 @@
-/** One sender on a test WAL's consumer 'c', as unit tests drive it: real WAL, scripted transport. */
-import { systemClock } from '../../src/lib/clock.js';
+/** One sender on a test WAL's consumer 'c', as unit tests drive it: real WAL, scripted transport, fake clock. */
 import { silentLogger } from '../../src/lib/log.js';
 import { createBandwidthEstimator } from '../../src/sender/bandwidth.js';
 import { createConcurrency } from '../../src/sender/concurrency.js';
@@ -12,6 +11,7 @@ import { startSender, type RejectReason, type Sender } from '../../src/sender/se
 import type { Transport } from '../../src/sender/transport.js';
 import { createWireSeriesCache } from '../../src/sender/wire-series.js';
 import type { Wal } from '../../src/wal/wal.js';
+import type { FakeTime } from './fake-time.js';
 
 /** What the sender counted. */
 export interface CountedSender {
@@ -39,15 +39,18 @@ export interface TestSenderOptions {
   metered?: boolean;
 }
 
-/** Starts a sender of `wal`'s consumer 'c' through `transport`; stop it with `sender.stop`. */
-export function startTestSender(wal: Wal, transport: Transport, options: TestSenderOptions = {}): { sender: Sender; counted: CountedSender } {
+/**
+ * Starts a sender of `wal`'s consumer 'c' through `transport`, waiting on the fake clock `time`.
+ * `stop` stops it at the fake now, moving time on as far as the stop needs.
+ */
+export function startTestSender(wal: Wal, transport: Transport, time: FakeTime, options: TestSenderOptions = {}): { sender: Sender; counted: CountedSender; stop: () => Promise<void> } {
   const counted: CountedSender = { sent: 0, rejected: {}, roundFailures: 0, filtered: 0 };
   const shards = options.shards ?? 1;
   const sender = startSender({
     url: transport.url,
     output: checkedBefore(createOutput(options.protocol ?? '1.0', 'test', silentLogger), options.beforeEncode),
     consumer: wal.consumer('c'),
-    series: createWireSeriesCache((ref) => wal.labels(ref), [], systemClock),
+    series: createWireSeriesCache((ref) => wal.labels(ref), [], time.clock),
     transport,
     limiter: createRateLimiter(0),
     bandwidth: createBandwidthEstimator(),
@@ -65,13 +68,23 @@ export function startTestSender(wal: Wal, transport: Transport, options: TestSen
       metadataSent() {},
       filtered: (n) => (counted.filtered += n),
     },
-    clock: systemClock,
+    clock: time.clock,
+    timers: time,
+    // Backoffs and probes wait the middle of their jitter window, so a run repeats exactly.
+    random: () => 0.5,
     log: silentLogger,
     pollIntervalMs: options.pollIntervalMs ?? 20,
     metered: options.metered ?? false,
     ...(options.wakeOnCommit === true ? { afterCommit: (fn: () => void) => wal.afterCommit(fn) } : {}),
   });
-  return { sender, counted };
+  async function stop(): Promise<void> {
+    let stopped = false;
+    const stopping = sender.stop(time.clock.now()).then(() => { stopped = true; });
+    // A wait begun while stopping ends at the deadline, which is now: a timer still to fire.
+    if (!(await time.until(() => stopped, 60_000))) throw new Error('the sender did not stop');
+    await stopping;
+  }
+  return { sender, counted, stop };
 }
 
 /** `output` with `check` run before each `encode`; the rest, getters too, is `output`'s own. */
@@ -86,9 +99,8 @@ function checkedBefore(output: Output, check: TestSenderOptions['beforeEncode'])
   });
 }
 
-/** Waits until consumer 'c' of `wal` has nothing left to send or `timeoutMs` passed; returns what is left. */
-export async function drained(wal: Wal, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (wal.consumer('c').backlog().samples > 0 && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 20));
+/** Moves `time` on until consumer 'c' of `wal` has nothing left to send or `timeoutMs` passed; returns what is left. */
+export async function drained(wal: Wal, time: FakeTime, timeoutMs: number): Promise<number> {
+  await time.until(() => wal.consumer('c').backlog().samples === 0, timeoutMs);
   return wal.consumer('c').backlog().samples;
 }

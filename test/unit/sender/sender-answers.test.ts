@@ -4,6 +4,7 @@ import type { RemoteWriteVersion } from '../../../src/sender/outputs/remote-writ
 import type { SeriesSamples } from '../../../src/sender/series-samples.js';
 import type { SendResult, Transport } from '../../../src/sender/transport.js';
 import type { Wal } from '../../../src/wal/wal.js';
+import { fakeTime } from '../../helpers/fake-time.js';
 import { decodeRemoteWrite } from '../../helpers/remote-write-schema.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { drained, startTestSender } from '../../helpers/test-sender.js';
@@ -67,16 +68,17 @@ const OUT_OF_BOUNDS: Answer = { kind: 'reject', status: 400, error: 'HTTP 400', 
 describe('sender answers', () => {
   it('after one request refused whole as out of bounds, sends its samples again split in two and delivers everything after it', async (t) => {
     const wal = openWal(t);
-    const base = Date.now() - 10_000;
+    const time = fakeTime(Date.now());
+    const base = time.clock.now() - 10_000;
     for (let r = 0; r < 5; r++) appendRound(wal, 20, base + r * 1000, () => r);
     const transport = transportAnswering((_, i) => (i === 0 ? OUT_OF_BOUNDS : OK));
-    const { sender, counted } = startTestSender(wal, transport);
-    t.after(() => sender.stop(Date.now()));
-    assert.equal(await drained(wal, 5000), 0);
+    const { sender, counted, stop } = startTestSender(wal, transport, time);
+    t.after(stop);
+    assert.equal(await drained(wal, time, 5000), 0);
     wal.commit();
     for (let r = 5; r < 10; r++) appendRound(wal, 20, base + r * 1000, () => r);
     wal.commit();
-    assert.equal(await drained(wal, 5000), 0);
+    assert.equal(await drained(wal, time, 5000), 0);
     const got = accepted(transport.seen);
     assert.equal(got.size, 20);
     for (const ts of got.values()) assert.deepEqual(ts, Array.from({ length: 10 }, (_, r) => base + r * 1000), 'every sample, once, in order');
@@ -86,18 +88,19 @@ describe('sender answers', () => {
 
   it('drops only the samples of a series whose clock is an hour behind, learns the age limit, and keeps delivering the others', async (t) => {
     const wal = openWal(t);
-    const now = Date.now();
+    const time = fakeTime(Date.now());
+    const now = time.clock.now();
     const late = wal.seriesRef(seriesLabels(999, 'late_clock'));
     // Like Prometheus 2.42: one sample older than its head allows and the whole request is refused.
-    const transport = transportAnswering((request) => (oldest(request) < Date.now() - 30 * 60_000 ? OUT_OF_BOUNDS : OK));
+    const transport = transportAnswering((request) => (oldest(request) < time.clock.now() - 30 * 60_000 ? OUT_OF_BOUNDS : OK));
     for (let r = 0; r < 5; r++) {
       appendRound(wal, 20, now - 5000 + r * 1000, () => r);
       wal.append(late, now - 3_600_000 - 5000 + r * 1000, r);
     }
     wal.commit();
-    const { sender, counted } = startTestSender(wal, transport);
-    t.after(() => sender.stop(Date.now()));
-    assert.equal(await drained(wal, 5000), 0);
+    const { sender, counted, stop } = startTestSender(wal, transport, time);
+    t.after(stop);
+    assert.equal(await drained(wal, time, 5000), 0);
     const got = accepted(transport.seen);
     assert.equal(got.size, 20, 'every series but the late one');
     for (const ts of got.values()) assert.deepEqual(ts, Array.from({ length: 5 }, (_, r) => now - 5000 + r * 1000));
@@ -106,10 +109,10 @@ describe('sender answers', () => {
     assert.ok(limit !== null && limit >= 3_600_000 && limit < 3_700_000, `learned ${limit} ms`);
     // Fresh samples are never held to that limit; the late series' next sample is left out unsent.
     const requestsBefore = transport.seen.length;
-    appendRound(wal, 20, Date.now(), () => 9);
-    wal.append(late, Date.now() - 3_650_000, 9);
+    appendRound(wal, 20, time.clock.now(), () => 9);
+    wal.append(late, time.clock.now() - 3_650_000, 9);
     wal.commit();
-    assert.equal(await drained(wal, 5000), 0);
+    assert.equal(await drained(wal, time, 5000), 0);
     assert.equal(transport.seen.length, requestsBefore + 1, 'one request, not refused');
     assert.equal(transport.seen.at(-1)!.answer, 'ok');
     assert.equal(counted.rejected.too_old, 1, 'dropped before sending by the learned limit');
@@ -117,7 +120,8 @@ describe('sender answers', () => {
 
   it('rewinds a round that throws, waits for its other shards, counts it, and delivers everything in order on the retry', async (t) => {
     const wal = openWal(t);
-    const base = Date.now() - 5000;
+    const time = fakeTime(Date.now());
+    const base = time.clock.now() - 5000;
     for (let r = 0; r < 3; r++) appendRound(wal, 40, base + r * 1000, () => r);
     wal.commit();
     const events: string[] = [];
@@ -139,9 +143,9 @@ describe('sender answers', () => {
       events.push('aborted');
       return { kind: 'retry', error: 'aborted' };
     });
-    const { sender, counted } = startTestSender(wal, transport, { shards: 2, beforeEncode });
-    t.after(() => sender.stop(Date.now()));
-    assert.equal(await drained(wal, 5000), 0);
+    const { counted, stop } = startTestSender(wal, transport, time, { shards: 2, beforeEncode });
+    t.after(stop);
+    assert.equal(await drained(wal, time, 5000), 0);
     assert.equal(counted.roundFailures, 2);
     assert.deepEqual(events.slice(0, 3).sort(), ['aborted', 'hang', 'throw'], 'the hanging request of the failed round was aborted');
     const got = accepted(transport.seen);
@@ -157,7 +161,8 @@ describe('sender answers', () => {
 
   it('drops a batch that fails the same way five times, counts it as unsendable, and delivers what follows', async (t) => {
     const wal = openWal(t);
-    appendRound(wal, 10, Date.now() - 2000, () => Number.NaN);
+    const time = fakeTime(Date.now());
+    appendRound(wal, 10, time.clock.now() - 2000, () => Number.NaN);
     wal.commit();
     let calls = 0;
     const beforeEncode = (series: ReadonlyArray<SeriesSamples>): void => {
@@ -167,28 +172,29 @@ describe('sender answers', () => {
       }
     };
     const transport = transportAnswering(() => OK);
-    const { sender, counted } = startTestSender(wal, transport, { beforeEncode });
-    t.after(() => sender.stop(Date.now()));
-    assert.equal(await drained(wal, 5000), 0);
+    const { counted, stop } = startTestSender(wal, transport, time, { beforeEncode });
+    t.after(stop);
+    assert.equal(await drained(wal, time, 5000), 0);
     assert.equal(calls, 5);
     assert.equal(counted.roundFailures, 5);
     assert.equal(counted.rejected.unsendable, 10);
-    const now = Date.now();
+    const now = time.clock.now();
     appendRound(wal, 10, now, () => 1);
     wal.commit();
-    assert.equal(await drained(wal, 5000), 0);
+    assert.equal(await drained(wal, time, 5000), 0);
     assert.equal(counted.sent, 10, 'the next batch went out');
   });
 
   it('falls back to 1.0 when a 2.0 request is answered 2xx without the written-count headers, resending the same samples', async (t) => {
     const wal = openWal(t);
-    const now = Date.now();
+    const time = fakeTime(Date.now());
+    const now = time.clock.now();
     appendRound(wal, 5, now, () => 1);
     wal.commit();
     const transport = transportAnswering(() => OK); // no X-Prometheus-Remote-Write-*-Written headers
-    const { sender, counted } = startTestSender(wal, transport, { protocol: '2.0' });
-    t.after(() => sender.stop(Date.now()));
-    assert.equal(await drained(wal, 5000), 0);
+    const { sender, counted, stop } = startTestSender(wal, transport, time, { protocol: '2.0' });
+    t.after(stop);
+    assert.equal(await drained(wal, time, 5000), 0);
     assert.deepEqual(transport.seen.map((s) => s.protocol), ['2.0', '1.0']);
     assert.deepEqual([...transport.seen[1]!.samples.keys()], [...transport.seen[0]!.samples.keys()], 'the same samples again');
     assert.equal(sender.status().protocol, '1.0');
@@ -201,12 +207,13 @@ describe('sender answers', () => {
   ] as Array<[string, Answer]>) {
     it(`falls back to 1.0 on ${what} and loses nothing`, async (t) => {
       const wal = openWal(t);
-      appendRound(wal, 5, Date.now(), () => 1);
+      const time = fakeTime(Date.now());
+      appendRound(wal, 5, time.clock.now(), () => 1);
       wal.commit();
       const transport = transportAnswering((_, i) => (i === 0 ? first : OK));
-      const { sender, counted } = startTestSender(wal, transport, { protocol: '2.0' });
-      t.after(() => sender.stop(Date.now()));
-      assert.equal(await drained(wal, 5000), 0);
+      const { counted, stop } = startTestSender(wal, transport, time, { protocol: '2.0' });
+      t.after(stop);
+      assert.equal(await drained(wal, time, 5000), 0);
       assert.deepEqual(transport.seen.map((s) => s.protocol), ['2.0', '1.0']);
       assert.equal(accepted(transport.seen).size, 5);
       assert.deepEqual(counted.rejected, {});
@@ -215,12 +222,13 @@ describe('sender answers', () => {
 
   it('stays on 2.0 with a receiver that reports what it wrote, counting samples it did not write as rejected', async (t) => {
     const wal = openWal(t);
-    appendRound(wal, 5, Date.now(), () => 1);
+    const time = fakeTime(Date.now());
+    appendRound(wal, 5, time.clock.now(), () => 1);
     wal.commit();
     const transport = transportAnswering(() => ({ ...OK, headers: { 'x-prometheus-remote-write-samples-written': '3' } }));
-    const { sender, counted } = startTestSender(wal, transport, { protocol: '2.0' });
-    t.after(() => sender.stop(Date.now()));
-    assert.equal(await drained(wal, 5000), 0);
+    const { sender, counted, stop } = startTestSender(wal, transport, time, { protocol: '2.0' });
+    t.after(stop);
+    assert.equal(await drained(wal, time, 5000), 0);
     assert.deepEqual(transport.seen.map((s) => s.protocol), ['2.0']);
     assert.equal(sender.status().protocol, '2.0');
     assert.equal(counted.rejected.not_written, 2);

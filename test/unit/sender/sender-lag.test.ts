@@ -1,32 +1,34 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Clock } from '../../../src/lib/clock.js';
 import type { Transport } from '../../../src/sender/transport.js';
+import { fakeTime, type FakeTime } from '../../helpers/fake-time.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { startTestSender } from '../../helpers/test-sender.js';
 import { appendRound, openTestWal } from '../../helpers/wal-fixture.js';
 
-/** A transport that accepts everything and records when each request arrived. */
-function recordingTransport(): Transport & { at: number[] } {
+/** A transport that accepts everything and records when (on `clock`) each request arrived. */
+function recordingTransport(clock: Clock): Transport & { at: number[] } {
   const at: number[] = [];
   return {
     url: 'http://receiver.invalid/api/v1/write',
     at,
     async send() {
-      at.push(Date.now());
+      at.push(clock.now());
       return { kind: 'ok', status: 204, durationMs: 1 };
     },
     close() {},
   };
 }
 
-/** Commits one round of 50 series every 200 ms, `rounds` times; returns when each commit happened. */
-async function commitRounds(wal: ReturnType<typeof openTestWal>, rounds: number): Promise<number[]> {
+/** Commits one round of 50 series every 200 ms of `time`, `rounds` times; returns when each commit happened. */
+async function commitRounds(wal: ReturnType<typeof openTestWal>, time: FakeTime, rounds: number): Promise<number[]> {
   const committedAt: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    await new Promise((res) => setTimeout(res, 200));
-    appendRound(wal, 50, Date.now(), () => r);
+    await time.advance(200);
+    appendRound(wal, 50, time.clock.now(), () => r);
     wal.commit();
-    committedAt.push(Date.now());
+    committedAt.push(time.clock.now());
   }
   return committedAt;
 }
@@ -37,12 +39,13 @@ describe('sender lag', () => {
     t.after(dir.remove);
     const wal = openTestWal(dir.path, { consumers: ['c'] });
     t.after(() => wal.close());
-    const transport = recordingTransport();
+    const time = fakeTime(Date.now());
+    const transport = recordingTransport(time.clock);
     // The deadline and the idle poll are far longer than the test: only the commit can wake it.
-    const { sender } = startTestSender(wal, transport, { batchSendDeadlineMs: 30_000, pollIntervalMs: 30_000, wakeOnCommit: true });
-    t.after(() => sender.stop(Date.now()));
-    const committedAt = await commitRounds(wal, 5);
-    await new Promise((res) => setTimeout(res, 200));
+    const { stop } = startTestSender(wal, transport, time, { batchSendDeadlineMs: 30_000, pollIntervalMs: 30_000, wakeOnCommit: true });
+    t.after(stop);
+    const committedAt = await commitRounds(wal, time, 5);
+    await time.advance(200);
     assert.equal(transport.at.length, 5, 'one request per commit');
     transport.at.forEach((at, i) => assert.ok(at - committedAt[i]! < 150, `request ${i} went ${at - committedAt[i]!} ms after its commit`));
   });
@@ -52,11 +55,12 @@ describe('sender lag', () => {
     t.after(dir.remove);
     const wal = openTestWal(dir.path, { consumers: ['c'] });
     t.after(() => wal.close());
-    const transport = recordingTransport();
-    const { sender } = startTestSender(wal, transport, { batchSendDeadlineMs: 1500, pollIntervalMs: 30_000, wakeOnCommit: true, metered: true });
-    t.after(() => sender.stop(Date.now()));
-    const committedAt = await commitRounds(wal, 10);
-    await new Promise((res) => setTimeout(res, 300));
+    const time = fakeTime(Date.now());
+    const transport = recordingTransport(time.clock);
+    const { stop } = startTestSender(wal, transport, time, { batchSendDeadlineMs: 1500, pollIntervalMs: 30_000, wakeOnCommit: true, metered: true });
+    t.after(stop);
+    const committedAt = await commitRounds(wal, time, 10);
+    await time.advance(300);
     assert.ok(transport.at.length >= 1 && transport.at.length <= 2, `${transport.at.length} requests for 10 commits`);
     assert.ok(transport.at[0]! - committedAt[0]! >= 1400, `the first request waited ${transport.at[0]! - committedAt[0]!} ms`);
   });

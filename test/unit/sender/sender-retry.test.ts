@@ -1,13 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Clock } from '../../../src/lib/clock.js';
 import type { SendResult, Transport } from '../../../src/sender/transport.js';
+import { fakeTime } from '../../helpers/fake-time.js';
 import { decodeRemoteWrite } from '../../helpers/remote-write-schema.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { drained, startTestSender } from '../../helpers/test-sender.js';
 import { appendRound, openTestWal } from '../../helpers/wal-fixture.js';
 
-/** A transport answering the n-th request with `answers[n]` (ok once they run out), recording bodies. */
-function scriptedTransport(answers: Array<Omit<Extract<SendResult, { kind: 'retry' }>, 'durationMs'>>): Transport & { bodies: Uint8Array[]; okAt: number[] } {
+/** A transport answering the n-th request with `answers[n]` (ok once they run out), recording bodies and when (on `clock`) each ok went. */
+function scriptedTransport(clock: Clock, answers: Array<Omit<Extract<SendResult, { kind: 'retry' }>, 'durationMs'>>): Transport & { bodies: Uint8Array[]; okAt: number[] } {
   const bodies: Uint8Array[] = [];
   const okAt: number[] = [];
   return {
@@ -18,7 +20,7 @@ function scriptedTransport(answers: Array<Omit<Extract<SendResult, { kind: 'retr
       const answer = answers[bodies.length];
       bodies.push(body);
       if (answer !== undefined) return { ...answer, durationMs: 1 };
-      okAt.push(Date.now());
+      okAt.push(clock.now());
       return { kind: 'ok', status: 204, durationMs: 1 };
     },
     close() {},
@@ -31,15 +33,16 @@ describe('sender retries', () => {
     t.after(dir.remove);
     const wal = openTestWal(dir.path, { consumers: ['c'] });
     t.after(() => wal.close());
-    appendRound(wal, 40, Date.now(), () => 1);
+    const time = fakeTime(Date.now());
+    appendRound(wal, 40, time.clock.now(), () => 1);
     // Both shards fail their first request: one is told to come back in a minute, the other soon.
-    const transport = scriptedTransport([
+    const transport = scriptedTransport(time.clock, [
       { kind: 'retry', error: '503', status: 503, retryAfterMs: 60_000 },
       { kind: 'retry', error: '503', status: 503, retryAfterMs: 300 },
     ]);
-    const sender = startTestSender(wal, transport, { shards: 2, minBackoffMs: 100, maxBackoffMs: 60_000 }).sender;
-    t.after(() => sender.stop(Date.now()));
-    assert.equal(await drained(wal, 10_000), 0, 'everything was acknowledged within seconds, not after the one-minute backoff');
+    const { stop } = startTestSender(wal, transport, time, { shards: 2, minBackoffMs: 100, maxBackoffMs: 60_000 });
+    t.after(stop);
+    assert.equal(await drained(wal, time, 10_000), 0, 'everything was acknowledged within seconds, not after the one-minute backoff');
     assert.equal(transport.okAt.length, 2, 'each shard sent its request once more after the link returned');
     const delivered = transport.bodies.slice(2).flatMap((body) => decodeRemoteWrite('1.0', body).series);
     assert.equal(delivered.length, 40);
@@ -50,12 +53,13 @@ describe('sender retries', () => {
     t.after(dir.remove);
     const wal = openTestWal(dir.path, { consumers: ['c'] });
     t.after(() => wal.close());
-    appendRound(wal, 10, Date.now(), () => 1);
+    const time = fakeTime(Date.now());
+    appendRound(wal, 10, time.clock.now(), () => 1);
     // The first attempt fails; its backoff (20-40 s) is far longer than the probe interval.
-    const transport = scriptedTransport([{ kind: 'retry', error: 'connection refused' }]);
-    const sender = startTestSender(wal, transport, { shards: 1, minBackoffMs: 20_000, maxBackoffMs: 60_000 }).sender;
-    t.after(() => sender.stop(Date.now()));
-    assert.equal(await drained(wal, 12_000), 0, 'delivered within a probe interval of the link returning, not after 20 s');
+    const transport = scriptedTransport(time.clock, [{ kind: 'retry', error: 'connection refused' }]);
+    const { stop } = startTestSender(wal, transport, time, { shards: 1, minBackoffMs: 20_000, maxBackoffMs: 60_000 });
+    t.after(stop);
+    assert.equal(await drained(wal, time, 12_000), 0, 'delivered within a probe interval of the link returning, not after 20 s');
     assert.equal(transport.bodies.length, 3, 'the request, one probe, the request again');
     assert.deepEqual(decodeRemoteWrite('1.0', transport.bodies[1]!).series, [], 'the probe is an empty write request');
     assert.equal(decodeRemoteWrite('1.0', transport.bodies[2]!).series.length, 10);
@@ -66,12 +70,13 @@ describe('sender retries', () => {
     t.after(dir.remove);
     const wal = openTestWal(dir.path, { consumers: ['c'] });
     t.after(() => wal.close());
-    const start = Date.now() - 60_000;
+    const time = fakeTime(Date.now());
+    const start = time.clock.now() - 60_000;
     for (let k = 0; k < 5; k++) appendRound(wal, 20, start + k * 1000, () => k);
-    const transport = scriptedTransport([{ kind: 'retry', error: '429', status: 429, retryAfterMs: 100 }]);
-    const sender = startTestSender(wal, transport, { shards: 1 }).sender;
-    t.after(() => sender.stop(Date.now()));
-    assert.equal(await drained(wal, 15_000), 0);
+    const transport = scriptedTransport(time.clock, [{ kind: 'retry', error: '429', status: 429, retryAfterMs: 100 }]);
+    const { stop } = startTestSender(wal, transport, time, { shards: 1 });
+    t.after(stop);
+    assert.equal(await drained(wal, time, 15_000), 0);
     const requests = transport.bodies.map((body) => decodeRemoteWrite('1.0', body).series);
     const sizes = requests.map((series) => series.reduce((n, s) => n + s.timestamps.length, 0));
     assert.equal(sizes[0], 100, 'the whole backlog went in one request before the 429');

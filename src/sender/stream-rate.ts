@@ -1,0 +1,58 @@
+/**
+ * An endpoint's own stream as its sender measures it, round by round: the wire bytes a second the
+ * link must carry (whether rounds may go out at every commit: sender.ts `sendEagerly`) and the
+ * samples a second arriving while caught up (the pace's yardstick and the size of paced requests).
+ * Both are moving averages that weigh the newest round by a fifth.
+ */
+import type { Clock } from '../lib/clock.js';
+
+/** The measured stream of one endpoint. */
+export interface StreamRate {
+  /** Wire bytes a second; null until two rounds were acked. */
+  readonly bytesPerSecond: number | null;
+  /** Samples a second, measured between rounds that left nothing pending; 0 while unknown. */
+  readonly samplesPerSecond: number;
+  /** A round was acked that sent `bytes`. */
+  roundSent(bytes: number): void;
+  /** An acked round of `samples` left `pending` samples in the WAL. */
+  roundEnded(samples: number, pending: number): void;
+}
+
+/** Creates the measure of a stream not seen yet. */
+export function createStreamRate(clock: Clock): StreamRate {
+  let bytesPerSecond: number | null = null;
+  let lastRoundAt: number | null = null;
+  let samplesPerSecond = 0;
+  // The end of the last round that left nothing pending, to measure the stream between two such.
+  let caughtUpAt: number | null = null;
+  // Whether the round before this one left nothing pending.
+  let wasCaughtUp = false;
+
+  return {
+    get bytesPerSecond() {
+      return bytesPerSecond;
+    },
+    get samplesPerSecond() {
+      return samplesPerSecond;
+    },
+    roundSent(bytes) {
+      const now = clock.now();
+      if (lastRoundAt !== null && now > lastRoundAt) {
+        const rate = (bytes * 1000) / (now - lastRoundAt);
+        bytesPerSecond = bytesPerSecond === null ? rate : 0.8 * bytesPerSecond + 0.2 * rate;
+      }
+      lastRoundAt = now;
+    },
+    roundEnded(samples, pending) {
+      if (pending === 0) {
+        const now = clock.now();
+        if (wasCaughtUp && caughtUpAt !== null && now > caughtUpAt) {
+          const rate = (samples * 1000) / (now - caughtUpAt);
+          samplesPerSecond = samplesPerSecond === 0 ? rate : 0.8 * samplesPerSecond + 0.2 * rate;
+        }
+        caughtUpAt = now;
+      }
+      wasCaughtUp = pending === 0;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createManualClock } from '../../../src/lib/clock.js';
+import { createStreamRate } from '../../../src/sender/stream-rate.js';
+
+describe('stream rate', () => {
+  it('measures wire bytes a second between acked rounds, weighing the newest by a fifth', () => {
+    const clock = createManualClock();
+    const stream = createStreamRate(clock);
+    stream.roundSent(5000);
+    assert.equal(stream.bytesPerSecond, null, 'one round says nothing about a rate');
+    clock.advance(2000);
+    stream.roundSent(4000);
+    assert.equal(stream.bytesPerSecond, 2000);
+    clock.advance(1000);
+    stream.roundSent(7000);
+    assert.equal(stream.bytesPerSecond, 0.8 * 2000 + 0.2 * 7000);
+  });
+
+  it('measures samples a second only between two rounds that left nothing pending', () => {
+    const clock = createManualClock();
+    const stream = createStreamRate(clock);
+    stream.roundEnded(10_000, 0);
+    clock.advance(1000);
+    stream.roundEnded(10_000, 500);
+    clock.advance(1000);
+    stream.roundEnded(600, 0);
+    assert.equal(stream.samplesPerSecond, 0, 'a backlog round is not the stream');
+    clock.advance(2000);
+    stream.roundEnded(100, 0);
+    assert.equal(stream.samplesPerSecond, 50);
+    clock.advance(1000);
+    stream.roundEnded(100, 0);
+    assert.equal(stream.samplesPerSecond, 0.8 * 50 + 0.2 * 100);
+  });
+});
