@@ -4,6 +4,7 @@ import { createThrottle, throttledWarn, type Logger } from '../lib/log.js';
 import type { WalDatabase } from './database.js';
 import { isDiskFull } from './disk.js';
 import { chunkRefs, decodeRefSet, encodeChunk, encodeRefSet, MAX_CHUNK_SAMPLES, SeriesState } from './encoding.js';
+import type { JournalSync } from './journal-sync.js';
 import type { MetadataStore } from './metadata-store.js';
 import type { PendingBatch } from './pending-batch.js';
 import type { Segment, SegmentTable } from './segments.js';
@@ -24,6 +25,8 @@ export interface CommitterOptions {
   pending: PendingBatch;
   /** Frees space when a commit finds the disk full. */
   truncator: Truncator;
+  /** Makes each commit durable (the acks written since the last one with it). */
+  journal: JournalSync;
   log: Logger;
   /** The largest chunk a stored cursor points at, or null (see `ConsumerSet.highestCursorChunk`). */
   highestCursorChunk: number | null;
@@ -132,7 +135,15 @@ export class Committer {
         throttledWarn(this.log, this.throttle, 'metadata-failed', { err: error }, 'writing metric metadata failed; it stays pending');
         return { committed: 0, error: error as Error };
       }
+      this.options.journal.written();
       this.metadataStore.persisted();
+    }
+    try {
+      this.options.journal.sync();
+    } catch (error) {
+      // Committed but perhaps not on the device: whoever waits for durability keeps waiting.
+      throttledWarn(this.log, this.throttle, 'sync-failed', { err: error }, 'WAL sync failed; retried at the next commit');
+      return { committed: count, error: error as Error };
     }
     for (const fn of this.callbacks.splice(0)) fn();
     return { committed: count };
@@ -220,6 +231,7 @@ export class Committer {
       }
       if (this.registry.peekNextRef() !== this.persistedNextRef) this.stmt.setNextRef.run(this.registry.peekNextRef());
     })();
+    this.options.journal.written();
     this.nextChunkId = chunkId;
     this.persistedNextRef = this.registry.peekNextRef();
     this.registry.newSeriesPersisted();

@@ -11,11 +11,14 @@ export interface ConsumerSetHooks {
   write<T>(fn: () => T): T;
   /** Removes a segment whose chunk failed to decode, counted as corruption. */
   dropCorruptSegment(segment: number, problem: string): void;
+  /** Notes a stored cursor, which the next commit's sync makes durable. */
+  written(): void;
 }
 
 /**
  * The endpoints' consumers and their durable cursors (the `cursors` table): a cursor is loaded
- * when its consumer is first asked for and stored, in its own transaction, by every ack.
+ * when its consumer is first asked for and stored, in its own transaction, by every ack; the
+ * next commit's sync makes it durable.
  * Truncation asks here whether a segment is delivered and how much of it is not.
  */
 export class ConsumerSet {
@@ -32,7 +35,10 @@ export class ConsumerSet {
       segmentBounds: (id) => segments.find(id),
       segmentList: () => segments.all,
       dropCorruptSegment: (id, problem) => hooks.dropCorruptSegment(id, problem),
-      saveCursor: (name, position) => hooks.write(() => this.storeCursor.run(name, position.chunk, position.offset)),
+      saveCursor: (name, position) => {
+        hooks.write(() => this.storeCursor.run(name, position.chunk, position.offset));
+        hooks.written();
+      },
     };
   }
 

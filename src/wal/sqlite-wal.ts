@@ -14,17 +14,19 @@
  * per family written when it changes (metadata-store.ts); series collection takes unused rows along.
  *
  * Commits. Appends fill an in-memory batch; `commit()` encodes it and writes series rows, chunks,
- * changed metadata and the segment row in one transaction (journal_mode=WAL, synchronous=FULL: one fsync, so a
- * crash or power cut loses at most the batch not yet committed, and a torn transaction is simply
- * absent after recovery). A commit that fails abandons its segment (the encoder's state moved on)
+ * changed metadata and the segment row in one transaction, then fdatasyncs the journal
+ * (journal_mode=WAL; journal-sync.ts says why not SQLite's own synchronous=FULL). So a crash or
+ * power cut loses at most the batch not yet committed, and a torn transaction is simply absent
+ * after recovery. A commit that fails abandons its segment (the encoder's state moved on)
  * and retries in a new one.
  *
  * Truncation, after each commit, removes whole segments oldest first: delivered (every active
  * consumer's cursor is past it), past retention (last commit older than OUTPOST_WAL_RETENTION),
  * or while the live pages exceed the budget. Undelivered samples dropped are counted by reason and
- * logged with their time range. Freed pages go back to the filesystem through incremental vacuum
- * and a journal-truncating checkpoint. The disk budget covers the database, its journal (capped
- * by wal_autocheckpoint / journal_size_limit) and a small reserve file released when the disk is
+ * logged with their time range. Freed pages are reused by later commits up to a journal's worth;
+ * beyond that (and on a full disk) they go back to the filesystem through incremental vacuum and
+ * a journal-truncating checkpoint. The disk budget covers the database, those kept free pages, its
+ * journal (capped by wal_autocheckpoint / journal_size_limit) and a small reserve file released when the disk is
  * full so the deletes that make room can be journaled. Series no remaining segment wrote are
  * collected.
  *
@@ -46,6 +48,7 @@ import { Committer } from './committer.js';
 import { ConsumerSet } from './consumer-set.js';
 import { openWalDatabase, type WalDatabase } from './database.js';
 import { DiskBudget } from './disk-budget.js';
+import { JournalSync } from './journal-sync.js';
 import { fileSize, SpaceReserve } from './disk.js';
 import { MetadataStore } from './metadata-store.js';
 import { PastCursor } from './past-cursor.js';
@@ -107,6 +110,7 @@ class SqliteWal implements Wal {
   private readonly consumers: ConsumerSet;
   private readonly truncator: Truncator;
   private readonly committer: Committer;
+  private readonly journal: JournalSync;
   private readonly dropped: Record<DropReason, number> = { retention: 0, disk_budget: 0, corruption: 0 };
   private closed = false;
 
@@ -121,6 +125,7 @@ class SqliteWal implements Wal {
     const limits = budget.limits(walDiskBytes(this.path, reserve));
     const { db, recovery } = openWalDatabase(this.path, { journalBytes: limits.journalBytes }, this.log);
     this.db = db;
+    this.journal = new JournalSync(this.path + '-wal');
     if (recovery) this.countDrop('corruption', recovery.lostSamples);
     this.segments = new SegmentTable(db);
     this.registry = new SeriesRegistry(db, options.maxSeries);
@@ -130,6 +135,7 @@ class SqliteWal implements Wal {
     this.consumers = new ConsumerSet(db, new PastCursor(db), this.segments, {
       write: (fn) => this.truncator.write(fn),
       dropCorruptSegment: (id, problem) => this.truncator.dropCorruptSegment(id, problem),
+      written: () => this.journal.written(),
     });
     this.truncator = new Truncator({
       db, segments: this.segments, consumers: this.consumers, registry: this.registry, metadataStore: this.metadataStore,
@@ -138,7 +144,7 @@ class SqliteWal implements Wal {
     });
     this.committer = new Committer({
       db, segments: this.segments, registry: this.registry, metadataStore: this.metadataStore, pending: this.pending,
-      truncator: this.truncator, log: this.log,
+      truncator: this.truncator, journal: this.journal, log: this.log,
       highestCursorChunk: this.consumers.highestCursorChunk(), segmentDurationMs: options.segmentDurationMs, clock,
       samplesAppended: (n) => this.counters.samplesAppended(n), countDrop,
     });
@@ -234,6 +240,7 @@ class SqliteWal implements Wal {
     } finally {
       this.closed = true;
       this.db.close();
+      this.journal.close();
       this.log.info('WAL closed');
     }
   }

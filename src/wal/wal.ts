@@ -69,7 +69,7 @@ export interface WalConsumer {
    * chunk in memory.
    */
   read(maxSamples: number, maxBytes?: number): WalBatch | null;
-  /** Durably moves the cursor to `position` (fsync'd before returning). */
+  /** Moves the stored cursor to `position`; durable against a power cut from the next commit on (a process crash keeps it at once). */
   ack(position: WalPosition): void;
   /** The durable cursor. */
   acked(): WalPosition;
@@ -99,8 +99,10 @@ export interface WalStats {
 /** The WAL as the runtime sees it. `close()` is idempotent. */
 export interface Wal extends WalAppender {
   /**
-   * Writes the pending batch in one transaction (one fsync) and then truncates what is due.
-   * Returns the number of samples made durable. On a full disk it frees the oldest segment and
+   * Writes the pending batch in one transaction, makes it durable (one fdatasync, which also
+   * covers the acks stored since the last commit) and then truncates what is due.
+   * Returns the number of samples written; when only the sync failed, they count as written and
+   * the error is returned, and the next commit syncs again. On a full disk it frees the oldest segment and
    * retries; if that still fails the batch stays pending for the next call and the error is
    * returned, never thrown.
    */
