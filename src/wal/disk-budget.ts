@@ -10,6 +10,8 @@ export interface BudgetLimits {
   budgetBytes: number;
   /** Size the SQLite journal may reach before a checkpoint folds it into the database. */
   journalBytes: number;
+  /** Bytes of freed pages the database keeps for the next commits to reuse rather than hand back. */
+  freePageBytes: number;
   /** Bytes the database's live pages may use; over it, the oldest segments go. */
   liveBytesLimit: number;
   /** A segment closes once its chunks hold this much. */
@@ -37,11 +39,14 @@ export class DiskBudget {
     // The journal may grow to 1/16 of the budget (at most 4 MiB: enough to batch checkpoints,
     // which rewrite every page once more).
     const journalBytes = clamp(Math.floor(budgetBytes / 16), 64 * KiB, 4 * MiB);
+    // As many freed pages as the journal holds stay in the file for reuse (truncation.ts says why).
+    const freePageBytes = journalBytes;
     // Live pages get what is left after the journal (twice: a big commit can overshoot a
-    // checkpoint), the reserve, and 64 KiB for the shared-memory index and filesystem slack.
-    const liveBytesLimit = budgetBytes - 2 * journalBytes - this.reserveBytes - 64 * KiB;
+    // checkpoint), the kept free pages, the reserve, and 64 KiB for the shared-memory index and
+    // filesystem slack.
+    const liveBytesLimit = budgetBytes - 2 * journalBytes - freePageBytes - this.reserveBytes - 64 * KiB;
     // Segments of 1/8 of the budget let truncation free it in steps of at most 12.5%.
-    return { budgetBytes, journalBytes, liveBytesLimit, segmentMaxBytes: Math.max(64 * KiB, Math.floor(budgetBytes / 8)) };
+    return { budgetBytes, journalBytes, freePageBytes, liveBytesLimit, segmentMaxBytes: Math.max(64 * KiB, Math.floor(budgetBytes / 8)) };
   }
 }
 

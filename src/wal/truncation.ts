@@ -104,7 +104,7 @@ export class Truncator {
         else break;
         removed++;
       }
-      if (removed > 0) this.reclaim();
+      if (removed > 0) this.reclaim(false);
     } catch (error) {
       throttledWarn(this.log, this.throttle, 'truncate-failed', { err: error }, 'WAL truncation failed; it is retried after the next commit');
     }
@@ -129,7 +129,7 @@ export class Truncator {
     this.reserve.release();
     const victim = this.segments.all.find((s) => s !== this.segments.current) ?? this.segments.all[0];
     if (victim) this.removeSegment(victim, 'disk_budget');
-    this.reclaim();
+    this.reclaim(true);
   }
 
   /** Creates the reserve file again if it is missing and there is room. */
@@ -148,8 +148,7 @@ export class Truncator {
   private refreshLimits(): void {
     const next = this.options.budget.limits(walDiskBytes(this.options.dbPath, this.reserve));
     if (next.journalBytes !== this.inForce.journalBytes) {
-      const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-      this.db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(next.journalBytes / pageSize))}`);
+      this.db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(next.journalBytes / this.pageSize()))}`);
       this.db.pragma(`journal_size_limit = ${next.journalBytes}`);
     }
     this.inForce = next;
@@ -157,9 +156,15 @@ export class Truncator {
 
   private liveBytes(): number {
     const pages = this.db.pragma('page_count', { simple: true }) as number;
-    const free = this.db.pragma('freelist_count', { simple: true }) as number;
-    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    return (pages - free) * pageSize;
+    return pages * this.pageSize() - this.freeBytes();
+  }
+
+  private freeBytes(): number {
+    return (this.db.pragma('freelist_count', { simple: true }) as number) * this.pageSize();
+  }
+
+  private pageSize(): number {
+    return this.db.pragma('page_size', { simple: true }) as number;
   }
 
   /** Deletes a segment; `reason` null means delivered, otherwise undelivered samples are counted. */
@@ -178,8 +183,14 @@ export class Truncator {
     }
   }
 
-  /** Collects orphaned series and hands freed pages back to the filesystem. */
-  private reclaim(): void {
+  /**
+   * Collects orphaned series and hands freed pages back to the filesystem: always when the disk is
+   * full, otherwise once they exceed `freePageBytes`. Below that they are left for the next commits:
+   * handing them back moves live pages from the end of the file into them, each moved page written
+   * twice (journal and checkpoint), which for the steady delivery of one segment after another
+   * would add about as many bytes on the SD card as the samples themselves.
+   */
+  private reclaim(diskFull: boolean): void {
     // Series of a batch still pending (a commit failed on a full disk) must survive collection.
     const pending = new Set(this.pending.refs.subarray(0, this.pending.count));
     const collected = this.registry.collect(this.segments.oldestId(), (ref) => pending.has(ref));
@@ -189,6 +200,7 @@ export class Truncator {
       if (collected.length > 0) unusedFamilies = this.metadataStore.collect(this.registry.metricNames());
     })();
     this.metadataStore.forget(unusedFamilies);
+    if (!diskFull && this.freeBytes() <= this.inForce.freePageBytes) return;
     this.db.pragma('incremental_vacuum');
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
