@@ -3,12 +3,13 @@ import type { Clock } from './clock.js';
 /**
  * Values by WAL ref, kept while they are asked for: `current` holds what was used in this period of
  * `generationMs`, `previous` what was used in the last one. A caller moves what it still uses from
- * `previous` to `current`; what stays unused for a whole period is dropped at the next rotation, so
- * the maps stay the size of what is in use (series churned, collected or relabelled away leave).
+ * `previous` to `current` (`takePrevious`); what stays unused for a whole period is dropped at the
+ * next rotation, so the maps stay the size of what is in use (series churned, collected or
+ * relabelled away leave).
  */
 export class Generations<V> {
   current = new Map<number, V>();
-  previous = new Map<number, V>();
+  private previous = new Map<number, V>();
   private rotatedAt: number;
 
   constructor(private readonly clock: Clock, private readonly generationMs: number) {
@@ -26,6 +27,16 @@ export class Generations<V> {
     this.current = new Map();
     this.rotatedAt = now;
     return true;
+  }
+
+  /**
+   * Takes the value of `ref` out of `previous`, for the caller to put in `current`: left in both, a
+   * value in use would hold an entry in each map until the next rotation.
+   */
+  takePrevious(ref: number): V | undefined {
+    const value = this.previous.get(ref);
+    if (value !== undefined) this.previous.delete(ref);
+    return value;
   }
 
   /** Forgets every value. */

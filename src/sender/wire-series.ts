@@ -120,7 +120,7 @@ export function createWireSeriesCache(
         if (kept.rotateIfDue()) series = undefined; // now in `previous`, moved back below
       }
       if (series !== undefined) return series;
-      series = kept.previous.get(ref);
+      series = kept.takePrevious(ref);
       if (series !== undefined) {
         series.moveToCurrentChunk();
         if (metadataOf !== undefined) {

@@ -63,7 +63,7 @@ export function withWriteRelabel(
           misses = 0;
           outcomes.rotateIfDue();
         }
-        outcome = outcomes.previous.get(ref);
+        outcome = outcomes.takePrevious(ref);
       }
       if (outcome === undefined || outcome.from !== from) outcome = { from, to: decide(from) };
       outcomes.current.set(ref, outcome);

@@ -47,9 +47,9 @@ export class SeriesState {
   private seen = new Uint32Array(1024);
   lastTs = new Float64Array(1024);
   lastDelta = new Float64Array(1024);
+  /** The last value; `lastWords` is the same memory: its bits as words 2·ref and 2·ref + 1, as in `scratchU32`. */
   lastValue = new Float64Array(1024);
-  lastLo = new Uint32Array(1024);
-  lastHi = new Uint32Array(1024);
+  lastWords = new Uint32Array(this.lastValue.buffer);
 
   /** Forgets every series, as at the start of a segment. */
   reset(): void {
@@ -79,8 +79,7 @@ export class SeriesState {
     this.lastTs = copy(this.lastTs, (n) => new Float64Array(n));
     this.lastDelta = copy(this.lastDelta, (n) => new Float64Array(n));
     this.lastValue = copy(this.lastValue, (n) => new Float64Array(n));
-    this.lastLo = copy(this.lastLo, (n) => new Uint32Array(n));
-    this.lastHi = copy(this.lastHi, (n) => new Uint32Array(n));
+    this.lastWords = new Uint32Array(this.lastValue.buffer);
   }
 }
 
@@ -172,12 +171,11 @@ function encodeValue(out: ByteWriter, state: SeriesState, ref: number, seen: boo
   scratchF64[0] = v;
   const lo = scratchU32[0]!;
   const hi = scratchU32[1]!;
-  const prevLo = seen ? state.lastLo[ref]! : 0;
-  const prevHi = seen ? state.lastHi[ref]! : 0;
+  const prevLo = seen ? state.lastWords[2 * ref]! : 0;
+  const prevHi = seen ? state.lastWords[2 * ref + 1]! : 0;
   const prev = seen ? state.lastValue[ref]! : 0;
-  state.lastLo[ref] = lo;
-  state.lastHi[ref] = hi;
-  state.lastValue[ref] = v;
+  state.lastWords[2 * ref] = lo;
+  state.lastWords[2 * ref + 1] = hi;
   if (lo === prevLo && hi === prevHi) {
     out.byte(0);
     return;
@@ -293,8 +291,8 @@ export function decodeChunk(data: Uint8Array, state: SeriesState, out: SampleCol
 }
 
 function decodeValue(r: ByteReader, state: SeriesState, ref: number, seen: boolean, values: Float64Array, index: number): void {
-  const prevLo = seen ? state.lastLo[ref]! : 0;
-  const prevHi = seen ? state.lastHi[ref]! : 0;
+  const prevLo = seen ? state.lastWords[2 * ref]! : 0;
+  const prevHi = seen ? state.lastWords[2 * ref + 1]! : 0;
   const prev = seen ? state.lastValue[ref]! : 0;
   const tag = r.byte();
   let v: number;
@@ -324,9 +322,8 @@ function decodeValue(r: ByteReader, state: SeriesState, ref: number, seen: boole
   } else {
     throw new Error(`unknown value tag ${tag}`);
   }
-  state.lastLo[ref] = scratchU32[0]!;
-  state.lastHi[ref] = scratchU32[1]!;
-  state.lastValue[ref] = v;
+  state.lastWords[2 * ref] = scratchU32[0]!;
+  state.lastWords[2 * ref + 1] = scratchU32[1]!;
   values[index] = v;
 }
 

@@ -13,11 +13,12 @@ const NAME_PREFIX = '__name__\u0000';
  */
 export class SeriesRegistry {
   private readonly refsByKey = new Map<string, number>();
-  private readonly keysByRef = new Map<number, string>();
+  // Key by ref, undefined where no series is registered. Refs come from a counter and are never
+  // reused, so this is dense up to the newest ref, with a hole per collected series: 8 bytes a
+  // ref instead of a second map entry per series, and `has`, run once per appended sample, is an
+  // array index.
+  private readonly keys: Array<string | undefined> = [];
   private lastSegment = new Uint32Array(1024);
-  // 1 for a registered ref: `has` runs once per appended sample, and an array index is cheaper than
-  // a Map lookup there.
-  private live = new Uint8Array(1024);
   private nextRef: number;
   private unpersisted: number[] = [];
   private collections = 0;
@@ -27,8 +28,7 @@ export class SeriesRegistry {
     this.nextRef = next.value;
     for (const row of db.prepare('SELECT ref, labels FROM series').iterate() as Iterable<{ ref: number; labels: string }>) {
       this.refsByKey.set(row.labels, row.ref);
-      this.keysByRef.set(row.ref, row.labels);
-      this.register(row.ref);
+      this.register(row.ref, row.labels);
     }
   }
 
@@ -43,8 +43,7 @@ export class SeriesRegistry {
     if (this.refsByKey.size >= this.maxSeries) return 0;
     const ref = this.nextRef++;
     this.refsByKey.set(key, ref);
-    this.keysByRef.set(ref, key);
-    this.register(ref);
+    this.register(ref, key);
     this.unpersisted.push(ref);
     return ref;
   }
@@ -55,16 +54,16 @@ export class SeriesRegistry {
   }
 
   has(ref: number): boolean {
-    return this.live[ref] === 1;
+    return this.keys[ref] !== undefined;
   }
 
   labels(ref: number): Labels | undefined {
-    const key = this.keysByRef.get(ref);
+    const key = this.keys[ref];
     return key === undefined ? undefined : parseLabelsKey(key);
   }
 
   key(ref: number): string {
-    const key = this.keysByRef.get(ref);
+    const key = this.keys[ref];
     if (key === undefined) throw new Error(`series ref ${ref} is not registered`);
     return key;
   }
@@ -83,7 +82,7 @@ export class SeriesRegistry {
   markSegment(refs: ArrayLike<number>, segment: number): void {
     for (let i = 0; i < refs.length; i++) {
       const ref = refs[i]!;
-      if (this.live[ref] === 1 && this.lastSegment[ref]! < segment) this.lastSegment[ref] = segment;
+      if (this.keys[ref] !== undefined && this.lastSegment[ref]! < segment) this.lastSegment[ref] = segment;
     }
   }
 
@@ -113,16 +112,15 @@ export class SeriesRegistry {
   /** Forgets series last written before `oldestSegment` unless `keep(ref)`; returns their refs. */
   collect(oldestSegment: number, keep: (ref: number) => boolean): number[] {
     const collected: number[] = [];
-    for (const [ref, key] of this.keysByRef) {
-      if (this.lastSegment[ref]! < oldestSegment && !keep(ref)) {
-        this.keysByRef.delete(ref);
-        this.refsByKey.delete(key);
-        this.live[ref] = 0;
-        collected.push(ref);
-      }
+    for (let ref = 0; ref < this.keys.length; ref++) {
+      const key = this.keys[ref];
+      if (key === undefined || this.lastSegment[ref]! >= oldestSegment || keep(ref)) continue;
+      this.keys[ref] = undefined;
+      this.refsByKey.delete(key);
+      collected.push(ref);
     }
     if (collected.length > 0) {
-      this.unpersisted = this.unpersisted.filter((ref) => this.live[ref] === 1);
+      this.unpersisted = this.unpersisted.filter((ref) => this.keys[ref] !== undefined);
       this.collections++;
     }
     return collected;
@@ -131,7 +129,8 @@ export class SeriesRegistry {
   /** The distinct `__name__` values of the registered series (O(series); run only after a collection). */
   metricNames(): Set<string> {
     const names = new Set<string>();
-    for (const key of this.keysByRef.values()) {
+    for (const key of this.keys) {
+      if (key === undefined) continue;
       // Keys start with `__name__` unless a label name sorts before it (upper case): parse only those.
       if (key.startsWith(NAME_PREFIX)) {
         const end = key.indexOf('\u0000', NAME_PREFIX.length);
@@ -144,19 +143,18 @@ export class SeriesRegistry {
     return names;
   }
 
-  /** Registers `ref` as written in no segment yet, growing the per-ref arrays as needed. */
-  private register(ref: number): void {
+  /** Registers `ref` for `key`, written in no segment yet, growing the per-ref arrays as needed. */
+  private register(ref: number, key: string): void {
+    // Holes filled one by one: an index far past the end would turn the array into a dictionary.
+    while (this.keys.length < ref) this.keys.push(undefined);
+    this.keys[ref] = key;
     if (ref >= this.lastSegment.length) {
       let size = this.lastSegment.length;
       while (size <= ref) size *= 2;
       const lastSegment = new Uint32Array(size);
       lastSegment.set(this.lastSegment);
       this.lastSegment = lastSegment;
-      const live = new Uint8Array(size);
-      live.set(this.live);
-      this.live = live;
     }
     this.lastSegment[ref] = 0;
-    this.live[ref] = 1;
   }
 }

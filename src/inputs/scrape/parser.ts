@@ -32,7 +32,7 @@ import type { MetricType } from '../../model/metadata.js';
 import { NumberScanner } from './number-scanner.js';
 import type { PageMetadata } from './page-metadata.js';
 import { SeriesKeyWriter } from './series-key.js';
-import { SeriesCache, type CachedSeries } from './series-cache.js';
+import { NONE, SeriesCache } from './series-cache.js';
 
 /** Outcome of parsing a body: how many samples it held, or the first bad line (1-based) and why. */
 export type ParseResult = { ok: true; samples: number } | { ok: false; line: number; problem: string };
@@ -115,20 +115,20 @@ function parseBody(bytes: Buffer, from: number, onSample: SampleHandler, maxSamp
     const problem = scanner.scan(start, end);
     if (problem !== null) return { ok: false, line, problem };
     const series = scanner.series;
-    if (series !== null) {
-      if (!cache.claim(series)) return { ok: false, line, problem: `series ${quote(formatLabels(parseLabelsKey(series.key)))} appears twice` };
+    if (series !== NONE) {
+      if (!cache.claim(series)) return { ok: false, line, problem: `series ${quote(formatLabels(parseLabelsKey(cache.key(series))))} appears twice` };
       if (samples >= maxSamples) return { ok: false, line, problem: `more than ${maxSamples} samples` };
       samples++;
-      onSample(series.key, scanner.numbers.value, scanner.timestamp);
+      onSample(cache.key(series), scanner.numbers.value, scanner.timestamp);
     }
     start = next + 1;
   }
   return { ok: true, samples };
 }
 
-/** Scans one line at a time; after `scan`, `series` is null for a line without a sample. */
+/** Scans one line at a time; after `scan`, `series` is the cache's index of the line's series, NONE for a line without a sample. */
 class LineScanner {
-  series: CachedSeries | null = null;
+  series = NONE;
   timestamp: number | null = null;
   readonly numbers: NumberScanner;
   private readonly keyWriter: SeriesKeyWriter;
@@ -140,7 +140,7 @@ class LineScanner {
 
   /** Scans the line [start, end) (line break excluded); returns a problem or null. */
   scan(start: number, end: number): string | null {
-    this.series = null;
+    this.series = NONE;
     const p = this.skipBlanks(start, end);
     if (p === end) return null;
     return this.bytes[p] === HASH ? this.comment(p + 1, end) : this.sample(p, end);
@@ -197,13 +197,13 @@ class LineScanner {
     // Most lines hold the series the cache predicts; the others are looked up by hash.
     const { bytes, cache } = this;
     const predicted = cache.predicted();
-    let seriesEnd = predicted !== undefined && cache.startsWith(predicted, bytes, start, end) ? this.endOfKnownText(start + predicted.textLength, end) : -1;
-    let known = seriesEnd < 0 ? undefined : predicted;
-    if (known === undefined && !cache.wasEmpty()) {
+    let seriesEnd = predicted !== NONE && cache.startsWith(predicted, bytes, start, end) ? this.endOfKnownText(start + cache.textLength(predicted), end) : -1;
+    let known = seriesEnd < 0 ? NONE : predicted;
+    if (known === NONE && !cache.wasEmpty()) {
       seriesEnd = this.skimSeries(start, end);
-      known = seriesEnd < 0 ? undefined : cache.find(bytes, start, seriesEnd);
+      known = seriesEnd < 0 ? NONE : cache.find(bytes, start, seriesEnd);
     }
-    if (known !== undefined) {
+    if (known !== NONE) {
       const problem = this.valueAndTimestamp(this.skipBlanks(seriesEnd, end), end);
       if (problem === null) this.series = known;
       return problem;

@@ -21,7 +21,6 @@ import type { PollingInput } from '../input.js';
 import { fetchBody } from './fetch-body.js';
 import { PageMetadata } from './page-metadata.js';
 import { parseExposition } from './parser.js';
-import { SeriesCache } from './series-cache.js';
 import { ScrapeBuffer, TargetSeries } from './target-series.js';
 
 /**
@@ -94,7 +93,6 @@ export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions):
   };
   const series = new TargetSeries(target.job, target.instance, new Set(Object.values(report)));
   const buffer = new ScrapeBuffer();
-  let seriesCache = new SeriesCache();
   const pageMetadata = new PageMetadata();
 
   /** Fetches and parses into `buffer`; returns the reason the round failed, or null. */
@@ -106,7 +104,7 @@ export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions):
     } catch (error) {
       return `scrape of ${shownUrl} failed: ${error instanceof Error ? error.message : String(error)}`;
     }
-    const parsed = parseExposition(body, buffer.push, maxSamples, seriesCache, pageMetadata);
+    const parsed = parseExposition(body, buffer.push, maxSamples, series.cache, pageMetadata);
     if (parsed.ok) return null;
     throttledWarn(log, throttle, 'malformed', { url: shownUrl, line: parsed.line, problem: parsed.problem }, 'target exposed a malformed metrics page; scrape discarded');
     return `scrape of ${shownUrl} failed: malformed metrics page at line ${parsed.line}: ${parsed.problem}`;
@@ -133,8 +131,8 @@ export function createScrapeInput(target: ScrapeTarget, options: ScrapeOptions):
       if (failure !== null) throw new Error(failure);
     },
     shedCaches() {
-      // The next scrape parses every line in full once and fills a new cache.
-      seriesCache = new SeriesCache();
+      // The next scrape parses every line in full once; the series and their WAL state stay.
+      series.cache.shed();
     },
   };
 }

@@ -3,27 +3,31 @@
  *
  * A scrape first parses the whole body into a `ScrapeBuffer` (a malformed line discards the
  * scrape, so nothing may reach the WAL before the last line is read), then `TargetSeries` appends
- * the buffered samples. It caches, per exposed series key, the WAL key with the target labels
- * added (the label work runs once per new series, not once per sample) and the number of the last
- * successful scrape that held the series. A series missing from a successful scrape gets a
- * staleness marker and leaves the cache; a failed scrape ends every cached series that way and
- * empties the cache, so markers are written once. Series exposed with their own timestamp are not
- * marked, as in Prometheus: their times belong to the target.
+ * the buffered samples. It keeps, per series, the WAL key with the target labels added (the label
+ * work runs once per new series, not once per sample), its ref, and whether it was in the last
+ * scrape appended; it keeps them in the target's `SeriesCache`, beside what the parser keeps, so a
+ * series costs one entry there and none here. A series missing from a successful scrape gets a
+ * staleness marker; a failed scrape ends every series of the last appended one that way and
+ * forgets that they were appended, so markers are written once. Series exposed with their own
+ * timestamp are not marked, as in Prometheus: their times belong to the target.
  */
 import { normalizeLabels, labelsKey, parseLabelsKey, type Label, type Labels } from '../../model/labels.js';
 import { STALE_NAN } from '../../model/staleness.js';
 import type { WalAppender } from '../../wal/wal.js';
+import { IN_WAL, MARK_WHEN_LOST, SeriesCache } from './series-cache.js';
 
-/** The samples of one scrape, in typed arrays reused from scrape to scrape. */
+/**
+ * The values and timestamps of one scrape in page order (sample k is the series
+ * `SeriesCache.pageSeries(k)`), in typed arrays reused from scrape to scrape.
+ */
 export class ScrapeBuffer {
   count = 0;
-  readonly keys: string[] = [];
   values = new Float64Array(1024);
   /** NaN where the sample had no timestamp (a parsed timestamp is always an integer). */
   timestamps = new Float64Array(1024);
 
   /** Adds one sample; bound, so it can be handed to `parseExposition` as it is. */
-  readonly push = (key: string, value: number, timestampMs: number | null): void => {
+  readonly push = (_key: string, value: number, timestampMs: number | null): void => {
     const i = this.count++;
     if (i === this.values.length) {
       const values = new Float64Array(i * 2);
@@ -33,22 +37,9 @@ export class ScrapeBuffer {
       timestamps.set(this.timestamps);
       this.timestamps = timestamps;
     }
-    this.keys[i] = key;
     this.values[i] = value;
     this.timestamps[i] = timestampMs ?? NaN;
   };
-}
-
-interface CachedSeries {
-  /** Key of the series in the WAL, with job and instance; '' when the series is not written. */
-  walKey: string;
-  /** The WAL's ref for `walKey` while its series generation is `generation`; 0 when not resolved. */
-  ref: number;
-  generation: number;
-  /** Number of the last successful scrape that held the series. */
-  seen: number;
-  /** True when that scrape gave no timestamp, so the series gets a marker when it goes away. */
-  trackStaleness: boolean;
 }
 
 // Prometheus's `exported_` prefix (honor_labels: false): an exposed label that a target label
@@ -60,9 +51,9 @@ const EXPORTED_PREFIX = 'exported_';
  * rounds of one input).
  */
 export class TargetSeries {
-  private readonly cache = new Map<string, CachedSeries>();
+  /** The cache to parse this target's pages with; it holds this class's per-series state too. */
+  readonly cache = new SeriesCache();
   private readonly targetLabels: Labels;
-  private scrapes = 0;
   // `seriesRefByKey` takes a labels thunk; one bound thunk over this field saves a closure per sample.
   private refKey = '';
   private readonly refLabels = (): Labels => parseLabelsKey(this.refKey);
@@ -77,59 +68,51 @@ export class TargetSeries {
   }
 
   /**
-   * Appends a successful scrape's samples (at `nowMs` unless they carry a timestamp) and
-   * staleness markers for the series it no longer holds. Returns the number of series that were
-   * not in the previous successful scrape.
+   * Appends a successful scrape's samples (at `nowMs` unless they carry a timestamp), parsed into
+   * `buffer` through `cache`, and staleness markers for the series it no longer holds. Returns
+   * the number of series that were not in the previous scrape appended.
    */
   appendScrape(appender: WalAppender, buffer: ScrapeBuffer, nowMs: number): number {
-    const scrape = ++this.scrapes;
+    const { cache } = this;
     const generation = appender.seriesGeneration();
     let added = 0;
-    for (let i = 0; i < buffer.count; i++) {
-      const key = buffer.keys[i]!;
-      let series = this.cache.get(key);
-      if (series === undefined) {
-        series = { walKey: this.walKeyOf(key), ref: 0, generation: 0, seen: 0, trackStaleness: false };
-        this.cache.set(key, series);
-        added++;
-      }
-      const timestamp = buffer.timestamps[i]!;
-      series.seen = scrape;
-      series.trackStaleness = Number.isNaN(timestamp);
-      if (series.walKey !== '') this.appendCached(appender, series, generation, series.trackStaleness ? nowMs : timestamp, buffer.values[i]!);
+    for (let k = 0; k < buffer.count; k++) {
+      const i = cache.pageSeries(k);
+      let walKey = cache.walKey(i);
+      if (walKey === undefined) cache.setWalKey(i, (walKey = this.walKeyOf(cache.key(i))));
+      if ((cache.flags(i) & IN_WAL) === 0) added++;
+      const timestamp = buffer.timestamps[k]!;
+      const trackStaleness = Number.isNaN(timestamp);
+      cache.setFlags(i, IN_WAL | (trackStaleness && walKey !== '' ? MARK_WHEN_LOST : 0));
+      if (walKey !== '') this.appendCached(appender, i, walKey, generation, trackStaleness ? nowMs : timestamp, buffer.values[k]!);
     }
-    // Only a scrape that lost series walks the cache (a steady page never does). The parser
-    // refuses a series twice in one page, so every buffered sample is a different cached series.
-    if (buffer.count < this.cache.size) {
-      this.cache.forEach((series, key) => {
-        if (series.seen === scrape) return;
-        if (series.trackStaleness && series.walKey !== '') this.appendCached(appender, series, generation, nowMs, STALE_NAN);
-        this.cache.delete(key);
-      });
-    }
+    // The cache let go of the series the page lost as the parse finished, keeping their WAL keys.
+    for (const walKey of cache.lost) this.append(appender, walKey, nowMs, STALE_NAN);
     return added;
   }
 
-  /** Ends every series of the last successful scrape with a staleness marker, once. */
+  /** Ends every series of the last scrape appended with a staleness marker, once. */
   markAllStale(appender: WalAppender, nowMs: number): void {
-    for (const series of this.cache.values()) {
-      if (series.trackStaleness && series.walKey !== '') this.append(appender, series.walKey, nowMs, STALE_NAN);
+    const { cache } = this;
+    for (let i = 0; i < cache.size; i++) {
+      if ((cache.flags(i) & MARK_WHEN_LOST) !== 0) this.append(appender, cache.walKey(i)!, nowMs, STALE_NAN);
+      cache.setFlags(i, 0);
     }
-    this.cache.clear();
   }
 
   /**
-   * Appends one sample to a cached series through the ref it keeps while the WAL's series
+   * Appends one sample to series `i` of the cache through the ref it keeps while the WAL's series
    * generation holds: no label-key lookup per sample in steady state. A ref the cardinality cap
    * refused (0) is asked for again, so the WAL counts every refused sample.
    */
-  private appendCached(appender: WalAppender, series: CachedSeries, generation: number, timestampMs: number, value: number): void {
-    if (series.ref === 0 || series.generation !== generation) {
-      this.refKey = series.walKey;
-      series.ref = appender.seriesRefByKey(series.walKey, this.refLabels);
-      series.generation = generation;
+  private appendCached(appender: WalAppender, i: number, walKey: string, generation: number, timestampMs: number, value: number): void {
+    let ref = this.cache.ref(i, generation);
+    if (ref === 0) {
+      this.refKey = walKey;
+      ref = appender.seriesRefByKey(walKey, this.refLabels);
+      this.cache.setRef(i, ref, generation);
     }
-    if (series.ref !== 0) appender.append(series.ref, timestampMs, value);
+    if (ref !== 0) appender.append(ref, timestampMs, value);
   }
 
   /** Appends one sample to the series of `walKey`, unless the WAL's cardinality cap refuses it. */

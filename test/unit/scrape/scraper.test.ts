@@ -261,6 +261,26 @@ describe('scrape input', () => {
     assert.deepEqual(targetSamples(appender.take()), [`a{} 5@${T2}`, `c{} 6@${T2}`], 'b is marked once');
   });
 
+  it('after shedding its caches still marks the series the next page lacks, and counts only new series as added', async () => {
+    const input = scrapeInput();
+    const appender = recordingAppender();
+    serve('a 1\nb 2\nc 3 500\n');
+    await input.collect(appender, T0);
+    appender.take();
+
+    input.shedCaches!();
+    serve('a 4\nc 5 600\nd 6\n');
+    await input.collect(appender, T1);
+    const next = appender.take();
+    assert.deepEqual(targetSamples(next), [`a{} 4@${T1}`, `c{} 5@600`, `d{} 6@${T1}`, `b{} stale@${T1}`]);
+    assert.equal(reportValue(next, 'scrape_series_added'), 1);
+
+    input.shedCaches!();
+    serve('', {}, 500);
+    await assert.rejects(async () => input.collect(appender, T2), /HTTP status 500/);
+    assert.deepEqual(targetSamples(appender.take()), [`a{} stale@${T2}`, `d{} stale@${T2}`]);
+  });
+
   it('marks the previous series stale when a page turns malformed', async () => {
     const input = scrapeInput();
     const appender = recordingAppender();

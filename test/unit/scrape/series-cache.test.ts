@@ -102,6 +102,17 @@ describe('series cache across changing pages', () => {
       }),
       { numRuns: 3000 },
     );
+    // The same with the texts shed (OUTPOST_MEMORY_LIMIT) before some pages.
+    fc.assert(
+      fc.property(fc.array(fc.tuple(page, fc.boolean()), { minLength: 1, maxLength: 8 }), (pages) => {
+        const cache = new SeriesCache();
+        for (const [body, shed] of pages) {
+          if (shed) cache.shed();
+          assert.deepEqual(parse(body, cache), fresh(body), body);
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('keeps up with a large page that grows, shrinks and reorders', () => {

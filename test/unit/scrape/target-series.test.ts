@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { labelsKey, type Labels } from '../../../src/model/labels.js';
+import { parseExposition } from '../../../src/inputs/scrape/parser.js';
 import { ScrapeBuffer, TargetSeries } from '../../../src/inputs/scrape/target-series.js';
 import type { WalAppender } from '../../../src/wal/wal.js';
 
@@ -49,19 +50,19 @@ function collectingAppender() {
   };
 }
 
-function scrapeOf(samples: Array<[string, number]>): ScrapeBuffer {
+/** `page` parsed as the scraper parses a target's page: into a buffer, through the target's cache. */
+function scrapeOf(series: TargetSeries, page: string): ScrapeBuffer {
   const buffer = new ScrapeBuffer();
-  for (const [key, v] of samples) buffer.push(key, v, null);
+  assert.ok(parseExposition(page, buffer.push, Infinity, series.cache).ok);
   return buffer;
 }
 
 describe('TargetSeries', () => {
-  const exposed = labelsKey([{ name: '__name__', value: 'temp_celsius' }, { name: 'room', value: 'a' }]);
 
   it('looks a series key up in the WAL once and appends through the kept ref afterwards', () => {
     const wal = collectingAppender();
     const series = new TargetSeries('sensors', 'gw:9100', new Set());
-    for (let i = 0; i < 3; i++) series.appendScrape(wal.appender, scrapeOf([[exposed, 20 + i]]), 1_000 * i);
+    for (let i = 0; i < 3; i++) series.appendScrape(wal.appender, scrapeOf(series, `temp_celsius{room="a"} ${20 + i}\n`), 1_000 * i);
     assert.equal(wal.lookups.length, 1);
     assert.deepEqual(wal.appended.map((a) => a.v), [20, 21, 22]);
   });
@@ -69,9 +70,9 @@ describe('TargetSeries', () => {
   it('resolves refs again after the WAL collected series, so no sample goes to a forgotten ref', () => {
     const wal = collectingAppender();
     const series = new TargetSeries('sensors', 'gw:9100', new Set());
-    series.appendScrape(wal.appender, scrapeOf([[exposed, 1]]), 0);
+    series.appendScrape(wal.appender, scrapeOf(series, 'temp_celsius{room="a"} 1\n'), 0);
     wal.collect();
-    series.appendScrape(wal.appender, scrapeOf([[exposed, 2]]), 1_000);
+    series.appendScrape(wal.appender, scrapeOf(series, 'temp_celsius{room="a"} 2\n'), 1_000);
     assert.equal(wal.lookups.length, 2);
     assert.deepEqual(wal.appended.map((a) => [a.key, a.v]), [[wal.lookups[0], 1], [wal.lookups[0], 2]]);
     assert.match(wal.lookups[0]!, /instance\u0000gw:9100/);
