@@ -53,6 +53,11 @@ export class Truncator {
   private readonly pending: PendingBatch;
   private readonly reserve: SpaceReserve;
   private readonly log: Logger;
+  private readonly dbPath: string;
+  private readonly budget: DiskBudget;
+  private readonly retentionMs: number;
+  private readonly clock: Clock;
+  private readonly countDrop: CountDrop;
   private readonly throttle = createThrottle(60_000);
   private inForce: BudgetLimits;
   private readonly stmt: {
@@ -62,7 +67,7 @@ export class Truncator {
     deleteSeries: Statement<[number]>;
   };
 
-  constructor(private readonly options: TruncatorOptions) {
+  constructor(options: TruncatorOptions) {
     const db = options.db;
     this.db = db;
     this.segments = options.segments;
@@ -72,6 +77,11 @@ export class Truncator {
     this.pending = options.pending;
     this.reserve = options.reserve;
     this.log = options.log;
+    this.dbPath = options.dbPath;
+    this.budget = options.budget;
+    this.retentionMs = options.retentionMs;
+    this.clock = options.clock;
+    this.countDrop = options.countDrop;
     this.inForce = options.limits;
     this.stmt = {
       deleteChunks: db.prepare('DELETE FROM chunks WHERE id BETWEEN ? AND ?'),
@@ -91,7 +101,7 @@ export class Truncator {
    * budget; never throws (a failure is logged and retried after the next commit).
    */
   truncate(): void {
-    const now = this.options.clock.now();
+    const now = this.clock.now();
     let removed = 0;
     try {
       this.refreshLimits();
@@ -99,7 +109,7 @@ export class Truncator {
         const seg = this.segments.all[0]!;
         const isCurrent = seg === this.segments.current;
         if (!isCurrent && this.consumers.isDelivered(seg)) this.removeSegment(seg, null);
-        else if (now - seg.lastCommitMs > this.options.retentionMs) this.removeSegment(seg, 'retention');
+        else if (now - seg.lastCommitMs > this.retentionMs) this.removeSegment(seg, 'retention');
         else if (!isCurrent && this.liveBytes() > this.inForce.liveBytesLimit) this.removeSegment(seg, 'disk_budget');
         else break;
         removed++;
@@ -146,7 +156,7 @@ export class Truncator {
 
   /** Re-reads the filesystem's free space; resizes the journal limit when the budget moved. */
   private refreshLimits(): void {
-    const next = this.options.budget.limits(walDiskBytes(this.options.dbPath, this.reserve));
+    const next = this.budget.limits(walDiskBytes(this.dbPath, this.reserve));
     if (next.journalBytes !== this.inForce.journalBytes) {
       this.db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(next.journalBytes / this.pageSize()))}`);
       this.db.pragma(`journal_size_limit = ${next.journalBytes}`);
@@ -178,7 +188,7 @@ export class Truncator {
     this.segments.remove(seg);
     // Counted only once the delete went through: a delete that fails on a full disk is retried.
     if (reason !== null && lost !== null && lost.samples > 0) {
-      this.options.countDrop(reason, lost.samples, lost.fromMs, lost.toMs);
+      this.countDrop(reason, lost.samples, lost.fromMs, lost.toMs);
       this.log.warn({ reason, samples: lost.samples, segment: seg.id, from: new Date(lost.fromMs).toISOString(), to: new Date(lost.toMs).toISOString() }, 'dropped undelivered samples from the WAL');
     }
   }
