@@ -58,6 +58,8 @@ export class Truncator {
   private readonly retentionMs: number;
   private readonly clock: Clock;
   private readonly countDrop: CountDrop;
+  /** The database's page size: fixed once the database exists, so read once. */
+  private readonly pageSize: number;
   private readonly throttle = createThrottle(60_000);
   private inForce: BudgetLimits;
   private readonly stmt: {
@@ -83,6 +85,7 @@ export class Truncator {
     this.clock = options.clock;
     this.countDrop = options.countDrop;
     this.inForce = options.limits;
+    this.pageSize = db.pragma('page_size', { simple: true }) as number;
     this.stmt = {
       deleteChunks: db.prepare('DELETE FROM chunks WHERE id BETWEEN ? AND ?'),
       deleteSegment: db.prepare('DELETE FROM segments WHERE id = ?'),
@@ -158,7 +161,7 @@ export class Truncator {
   private refreshLimits(): void {
     const next = this.budget.limits(walDiskBytes(this.dbPath, this.reserve));
     if (next.journalBytes !== this.inForce.journalBytes) {
-      this.db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(next.journalBytes / this.pageSize()))}`);
+      this.db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(next.journalBytes / this.pageSize))}`);
       this.db.pragma(`journal_size_limit = ${next.journalBytes}`);
     }
     this.inForce = next;
@@ -166,15 +169,11 @@ export class Truncator {
 
   private liveBytes(): number {
     const pages = this.db.pragma('page_count', { simple: true }) as number;
-    return pages * this.pageSize() - this.freeBytes();
+    return pages * this.pageSize - this.freeBytes();
   }
 
   private freeBytes(): number {
-    return (this.db.pragma('freelist_count', { simple: true }) as number) * this.pageSize();
-  }
-
-  private pageSize(): number {
-    return this.db.pragma('page_size', { simple: true }) as number;
+    return (this.db.pragma('freelist_count', { simple: true }) as number) * this.pageSize;
   }
 
   /** Deletes a segment; `reason` null means delivered, otherwise undelivered samples are counted. */
