@@ -48,7 +48,12 @@ export class Committer {
   private readonly metadataStore: MetadataStore;
   private readonly pending: PendingBatch;
   private readonly truncator: Truncator;
+  private readonly journal: JournalSync;
   private readonly log: Logger;
+  private readonly segmentDurationMs: number;
+  private readonly clock: Clock;
+  private readonly samplesAppended: (n: number) => void;
+  private readonly countDrop: CountDrop;
   private readonly throttle = createThrottle(60_000);
   private readonly writerState = new SeriesState();
   private readonly callbacks: Array<() => void> = [];
@@ -69,7 +74,7 @@ export class Committer {
     setNextRef: Statement<[number]>;
   };
 
-  constructor(private readonly options: CommitterOptions) {
+  constructor(options: CommitterOptions) {
     const db = options.db;
     this.db = db;
     this.segments = options.segments;
@@ -77,7 +82,12 @@ export class Committer {
     this.metadataStore = options.metadataStore;
     this.pending = options.pending;
     this.truncator = options.truncator;
+    this.journal = options.journal;
     this.log = options.log;
+    this.segmentDurationMs = options.segmentDurationMs;
+    this.clock = options.clock;
+    this.samplesAppended = options.samplesAppended;
+    this.countDrop = options.countDrop;
     this.stmt = {
       insertSegment: db.prepare('INSERT INTO segments (id, started_ms, last_commit_ms, first_chunk, last_chunk, samples, bytes, min_ts, max_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       updateSegment: db.prepare('UPDATE segments SET last_commit_ms = ?, last_chunk = ?, samples = ?, bytes = ?, min_ts = ?, max_ts = ? WHERE id = ?'),
@@ -106,7 +116,7 @@ export class Committer {
   append(ref: number, timestampMs: number, value: number): void {
     if (!this.registry.has(ref)) throw new Error(`append to unknown series ref ${ref}`);
     if (this.commitFailing && this.pending.count >= MAX_PENDING_SAMPLES) {
-      this.options.countDrop('disk_budget', 1, timestampMs, timestampMs);
+      this.countDrop('disk_budget', 1, timestampMs, timestampMs);
       return;
     }
     this.pending.push(ref, Math.round(timestampMs), value);
@@ -125,7 +135,7 @@ export class Committer {
       this.commitFailing = error !== undefined;
       if (error) return { committed: 0, error };
       this.appendedTotal += count;
-      this.options.samplesAppended(count);
+      this.samplesAppended(count);
       this.pending.clear();
     } else if (this.metadataStore.hasPending()) {
       // Metadata without samples (a family stated before its first sample) has no batch to ride.
@@ -135,11 +145,11 @@ export class Committer {
         throttledWarn(this.log, this.throttle, 'metadata-failed', { err: error }, 'writing metric metadata failed; it stays pending');
         return { committed: 0, error: error as Error };
       }
-      this.options.journal.written();
+      this.journal.written();
       this.metadataStore.persisted();
     }
     try {
-      this.options.journal.sync();
+      this.journal.sync();
     } catch (error) {
       // Committed but perhaps not on the device: whoever waits for durability keeps waiting.
       throttledWarn(this.log, this.throttle, 'sync-failed', { err: error }, 'WAL sync failed; retried at the next commit');
@@ -183,9 +193,9 @@ export class Committer {
   }
 
   private writeBatch(): void {
-    const now = this.options.clock.now();
+    const now = this.clock.now();
     const cur = this.segments.current;
-    const rolling = cur === null || now - cur.startedMs >= this.options.segmentDurationMs || cur.bytes >= this.truncator.limits.segmentMaxBytes;
+    const rolling = cur === null || now - cur.startedMs >= this.segmentDurationMs || cur.bytes >= this.truncator.limits.segmentMaxBytes;
     const seg: Segment = rolling
       ? { id: this.segments.allocateId(), startedMs: now, lastCommitMs: now, firstChunk: 0, lastChunk: 0, samples: 0, bytes: 0, minTs: Infinity, maxTs: -Infinity }
       : { ...cur };
@@ -231,7 +241,7 @@ export class Committer {
       }
       if (this.registry.peekNextRef() !== this.persistedNextRef) this.stmt.setNextRef.run(this.registry.peekNextRef());
     })();
-    this.options.journal.written();
+    this.journal.written();
     this.nextChunkId = chunkId;
     this.persistedNextRef = this.registry.peekNextRef();
     this.registry.newSeriesPersisted();

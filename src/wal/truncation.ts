@@ -53,6 +53,13 @@ export class Truncator {
   private readonly pending: PendingBatch;
   private readonly reserve: SpaceReserve;
   private readonly log: Logger;
+  private readonly dbPath: string;
+  private readonly budget: DiskBudget;
+  private readonly retentionMs: number;
+  private readonly clock: Clock;
+  private readonly countDrop: CountDrop;
+  /** The database's page size: fixed once the database exists, so read once. */
+  private readonly pageSize: number;
   private readonly throttle = createThrottle(60_000);
   private inForce: BudgetLimits;
   private readonly stmt: {
@@ -62,7 +69,7 @@ export class Truncator {
     deleteSeries: Statement<[number]>;
   };
 
-  constructor(private readonly options: TruncatorOptions) {
+  constructor(options: TruncatorOptions) {
     const db = options.db;
     this.db = db;
     this.segments = options.segments;
@@ -72,7 +79,13 @@ export class Truncator {
     this.pending = options.pending;
     this.reserve = options.reserve;
     this.log = options.log;
+    this.dbPath = options.dbPath;
+    this.budget = options.budget;
+    this.retentionMs = options.retentionMs;
+    this.clock = options.clock;
+    this.countDrop = options.countDrop;
     this.inForce = options.limits;
+    this.pageSize = db.pragma('page_size', { simple: true }) as number;
     this.stmt = {
       deleteChunks: db.prepare('DELETE FROM chunks WHERE id BETWEEN ? AND ?'),
       deleteSegment: db.prepare('DELETE FROM segments WHERE id = ?'),
@@ -91,7 +104,7 @@ export class Truncator {
    * budget; never throws (a failure is logged and retried after the next commit).
    */
   truncate(): void {
-    const now = this.options.clock.now();
+    const now = this.clock.now();
     let removed = 0;
     try {
       this.refreshLimits();
@@ -99,7 +112,7 @@ export class Truncator {
         const seg = this.segments.all[0]!;
         const isCurrent = seg === this.segments.current;
         if (!isCurrent && this.consumers.isDelivered(seg)) this.removeSegment(seg, null);
-        else if (now - seg.lastCommitMs > this.options.retentionMs) this.removeSegment(seg, 'retention');
+        else if (now - seg.lastCommitMs > this.retentionMs) this.removeSegment(seg, 'retention');
         else if (!isCurrent && this.liveBytes() > this.inForce.liveBytesLimit) this.removeSegment(seg, 'disk_budget');
         else break;
         removed++;
@@ -146,9 +159,9 @@ export class Truncator {
 
   /** Re-reads the filesystem's free space; resizes the journal limit when the budget moved. */
   private refreshLimits(): void {
-    const next = this.options.budget.limits(walDiskBytes(this.options.dbPath, this.reserve));
+    const next = this.budget.limits(walDiskBytes(this.dbPath, this.reserve));
     if (next.journalBytes !== this.inForce.journalBytes) {
-      this.db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(next.journalBytes / this.pageSize()))}`);
+      this.db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(next.journalBytes / this.pageSize))}`);
       this.db.pragma(`journal_size_limit = ${next.journalBytes}`);
     }
     this.inForce = next;
@@ -156,15 +169,11 @@ export class Truncator {
 
   private liveBytes(): number {
     const pages = this.db.pragma('page_count', { simple: true }) as number;
-    return pages * this.pageSize() - this.freeBytes();
+    return pages * this.pageSize - this.freeBytes();
   }
 
   private freeBytes(): number {
-    return (this.db.pragma('freelist_count', { simple: true }) as number) * this.pageSize();
-  }
-
-  private pageSize(): number {
-    return this.db.pragma('page_size', { simple: true }) as number;
+    return (this.db.pragma('freelist_count', { simple: true }) as number) * this.pageSize;
   }
 
   /** Deletes a segment; `reason` null means delivered, otherwise undelivered samples are counted. */
@@ -178,7 +187,7 @@ export class Truncator {
     this.segments.remove(seg);
     // Counted only once the delete went through: a delete that fails on a full disk is retried.
     if (reason !== null && lost !== null && lost.samples > 0) {
-      this.options.countDrop(reason, lost.samples, lost.fromMs, lost.toMs);
+      this.countDrop(reason, lost.samples, lost.fromMs, lost.toMs);
       this.log.warn({ reason, samples: lost.samples, segment: seg.id, from: new Date(lost.fromMs).toISOString(), to: new Date(lost.toMs).toISOString() }, 'dropped undelivered samples from the WAL');
     }
   }

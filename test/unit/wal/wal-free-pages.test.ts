@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -43,39 +43,49 @@ function deliverAll(wal: Wal): void {
   if (end) c.ack(end);
 }
 
-describe('WAL free pages', () => {
-  it('keeps the pages of a small delivered segment and reuses them for the next ones, so steady delivery does not grow the file', (t) => {
-    const dir = tempDir();
-    t.after(dir.remove);
-    const clock = createManualClock(1_700_000_000_000);
-    const wal = openTestWal(dir.path, { clock, maxBytes: BUDGET, segmentDurationMs: SEGMENT_MS, consumers: ['c'] });
-    t.after(() => wal.close());
-    fillSegment(wal, clock, MiB);
-    deliverAll(wal);
-    appendRound(wal, 1000, clock.now(), () => Math.random()); // starts the next segment; truncates the delivered one
-    const afterFirst = pages(dir.path);
-    assert.ok(afterFirst.freeBytes > 0.8 * MiB, `the delivered segment's pages stay in the file for reuse (${afterFirst.freeBytes} bytes free)`);
-    for (let i = 0; i < 4; i++) {
-      fillSegment(wal, clock, MiB);
+/**
+ * A WAL under the 64 MiB budget with one consumer, in a directory removed after the test: `fill`
+ * writes a segment, `deliver` acks everything and starts the next segment (which truncates the
+ * delivered ones), `pages` is the file as a second connection sees it.
+ */
+function budgetWal(t: TestContext): { fill(bytes: number): void; deliver(): void; pages(): { totalBytes: number; freeBytes: number } } {
+  const dir = tempDir();
+  t.after(dir.remove);
+  const clock = createManualClock(1_700_000_000_000);
+  const wal = openTestWal(dir.path, { clock, maxBytes: BUDGET, segmentDurationMs: SEGMENT_MS, consumers: ['c'] });
+  t.after(() => wal.close());
+  return {
+    fill: (bytes) => fillSegment(wal, clock, bytes),
+    deliver: () => {
       deliverAll(wal);
       appendRound(wal, 1000, clock.now(), () => Math.random());
+    },
+    pages: () => pages(dir.path),
+  };
+}
+
+describe('WAL free pages', () => {
+  it('keeps the pages of a small delivered segment and reuses them for the next ones, so steady delivery does not grow the file', (t) => {
+    const wal = budgetWal(t);
+    wal.fill(MiB);
+    wal.deliver();
+    const afterFirst = wal.pages();
+    assert.ok(afterFirst.freeBytes > 0.8 * MiB, `the delivered segment's pages stay in the file for reuse (${afterFirst.freeBytes} bytes free)`);
+    for (let i = 0; i < 4; i++) {
+      wal.fill(MiB);
+      wal.deliver();
     }
-    const afterFive = pages(dir.path);
+    const afterFive = wal.pages();
     assert.ok(afterFive.totalBytes < afterFirst.totalBytes + 0.5 * MiB,
       `four more segments of 1 MiB fit in the freed pages: ${afterFirst.totalBytes} bytes after the first, ${afterFive.totalBytes} after five`);
   });
 
   it('hands freed pages beyond a journal\'s worth back to the filesystem once a large backlog is delivered', (t) => {
-    const dir = tempDir();
-    t.after(dir.remove);
-    const clock = createManualClock(1_700_000_000_000);
-    const wal = openTestWal(dir.path, { clock, maxBytes: BUDGET, segmentDurationMs: SEGMENT_MS, consumers: ['c'] });
-    t.after(() => wal.close());
-    fillSegment(wal, clock, 12 * MiB);
-    const before = pages(dir.path);
-    deliverAll(wal);
-    appendRound(wal, 1000, clock.now(), () => Math.random());
-    const after = pages(dir.path);
+    const wal = budgetWal(t);
+    wal.fill(12 * MiB);
+    const before = wal.pages();
+    wal.deliver();
+    const after = wal.pages();
     assert.ok(before.totalBytes > 10 * MiB, `the backlog took ${before.totalBytes} bytes`);
     assert.ok(after.freeBytes <= KEPT, `at most a journal's worth of free pages is kept (${after.freeBytes} bytes)`);
     assert.ok(after.totalBytes < 2 * MiB, `the file shrank from ${before.totalBytes} to ${after.totalBytes} bytes`);
