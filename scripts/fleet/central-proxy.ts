@@ -5,9 +5,11 @@
  * a request is answered 429 with the Retry-After of when the bucket would hold it (as Mimir's
  * ingestion_rate / ingestion_burst_size do). Refused requests never reach the store.
  *
- * It records what the store accepted, per gateway: distinct samples, duplicates and samples older
- * than their series' newest (out of order), and every answer it gave with its time, so the
- * harness can tell catch-up times and the share of 429s without asking the senders.
+ * It records what the store accepted, per gateway: distinct samples, duplicates (a timestamp the
+ * series had before) and, among the distinct ones, samples older than their series' newest (out of
+ * order: the store takes them, so they count as delivered too, and a sender that reorders still
+ * catches up), and every answer it gave with its time, so the harness can tell catch-up times and
+ * the share of 429s without asking the senders.
  */
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -25,7 +27,7 @@ export interface ProxyAnswer {
 
 /** What the store accepted of one gateway, as seen through the proxy. */
 export interface GatewayDelivery {
-  /** Distinct samples accepted (newer than their series' newest before). */
+  /** Distinct samples accepted, in order or not. */
   samples: number;
   /** Of those, samples of series whose name starts with the synthetic prefix. */
   synthetic: number;
@@ -33,7 +35,9 @@ export interface GatewayDelivery {
   samplesBeforeMark: number;
   /** Only of series whose name starts with the synthetic prefix. */
   syntheticBeforeMark: number;
+  /** Samples whose series had their timestamp before. */
   duplicates: number;
+  /** Distinct samples older than their series' newest when they arrived. */
   outOfOrder: number;
 }
 
@@ -77,6 +81,10 @@ export async function startCentralProxy(options: CentralProxyOptions): Promise<C
   let accepted = 0;
   const answers: ProxyAnswer[] = [];
   const newest = new Map<string, number>();
+  // Every timestamp each series had, as milliseconds since the proxy started: small integers,
+  // which V8 keeps in the set itself (a few bytes each, not a heap number).
+  const seen = new Map<string, Set<number>>();
+  const origin = Date.now();
   const perGateway = new Map<string, GatewayDelivery>();
   const sockets = new Set<Socket>();
 
@@ -135,18 +143,22 @@ export async function startCentralProxy(options: CentralProxyOptions): Promise<C
       const d = deliveryOf(s.gateway);
       const synthetic = s.name.startsWith(options.syntheticPrefix);
       let last = newest.get(s.key) ?? -Infinity;
+      let times = seen.get(s.key);
+      if (times === undefined) seen.set(s.key, (times = new Set()));
       for (const t of s.timestamps) {
-        if (t === last) d.duplicates++;
-        else if (t < last) d.outOfOrder++;
-        else {
-          last = t;
-          d.samples++;
-          if (synthetic) d.synthetic++;
-          accepted++;
-          if (t < mark) {
-            d.samplesBeforeMark++;
-            if (synthetic) d.syntheticBeforeMark++;
-          }
+        if (times.has(t - origin)) {
+          d.duplicates++;
+          continue;
+        }
+        times.add(t - origin);
+        if (t < last) d.outOfOrder++;
+        else last = t;
+        d.samples++;
+        if (synthetic) d.synthetic++;
+        accepted++;
+        if (t < mark) {
+          d.samplesBeforeMark++;
+          if (synthetic) d.syntheticBeforeMark++;
         }
       }
       newest.set(s.key, last);
