@@ -6,7 +6,7 @@
  *   npm run fleet -- --gateways=50 --series=500 --interval=10 --outage=600 --capacity=3 \
  *                    --down=refuse|unavailable --collector=outpost|vmagent|both --keep
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tempDir } from '../../test/helpers/temp-dir.js';
@@ -73,10 +73,12 @@ try {
       dir: join(work.path, collector),
       log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${collector}: ${line}`),
     });
+    // The figures first: a table that cannot be written must not cost a run of many minutes.
+    console.log(JSON.stringify(report));
     const table = join(values['table-dir'], `fleet-${collector}.md`);
+    mkdirSync(values['table-dir'], { recursive: true });
     writeFileSync(table, markdownTable(rows));
     console.log(`per-gateway table: ${table}`);
-    console.log(JSON.stringify(report));
   }
 } finally {
   if (values.keep) console.log(`kept ${work.path}`);
