@@ -17,8 +17,6 @@
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,13 +28,13 @@ import { debugfsCat } from '../helpers/disk-image.js';
 import { startFaultReceiver, type FaultReceiver } from '../helpers/fault-receiver.js';
 import { freePort } from '../helpers/outpost-process.js';
 import { buildPiImage, editBootEnv, ensureDebianBase, piBootSkip, piLayout, type PiLayout } from '../helpers/pi-base.js';
-import { GUEST_FORWARD_IP, readBootFiles, startMachine, type BlockStats, type BootFiles, type Machine } from '../helpers/qemu-machine.js';
+import { diskFigures, guest, startLoadTarget, until, type LoadTarget } from '../helpers/pi-measure.js';
+import { GUEST_FORWARD_IP, readBootFiles, startMachine, type BootFiles, type Machine } from '../helpers/qemu-machine.js';
 import { decodeRemoteWrite } from '../helpers/remote-write-schema.js';
 
 const RECEIVER_PORT = 9201;
 const LOAD_PORT = 9202;
 const STATUS_PORT = 9780;
-const MiB = 2 ** 20;
 /** The scrape target's series: scraped every second, 1,000 samples/s with Outpost's own and the host's. */
 const LOAD_SERIES = 1000;
 /** The steady window for the disk figures: OUTPOST_PI_WINDOW seconds, 5 minutes by default (the issue's minimum). */
@@ -60,19 +58,6 @@ async function status(port: number): Promise<StatusDoc | undefined> {
   }
 }
 
-/** A Prometheus text page of LOAD_SERIES gauges whose values move a little every scrape. */
-async function startLoadTarget(): Promise<{ server: Server; port: number; scrapes: () => number }> {
-  let scrapes = 0;
-  const server = createServer((_req, res) => {
-    scrapes++;
-    const lines = ['# TYPE outpost_test_load gauge'];
-    for (let i = 0; i < LOAD_SERIES; i++) lines.push(`outpost_test_load{i="${i}"} ${((scrapes * (i + 1)) % 1000) / 10}`);
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(lines.join('\n') + '\n');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port, scrapes: () => scrapes };
-}
-
 function labelsOf(series: { labels: Array<{ name: string; value: string }> }): Record<string, string> {
   return Object.fromEntries(series.labels.map((l) => [l.name, l.value]));
 }
@@ -91,23 +76,6 @@ async function step<T>(name: string, machine: Machine | undefined, fn: () => Pro
   }
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(everyMs);
-  }
-}
-
-/** Runs a guest command and returns its output; throws unless it exits 0. */
-async function guest(machine: Machine, command: string, timeoutMs?: number): Promise<string> {
-  const { code, output } = await machine.shell(command, timeoutMs);
-  if (code !== 0) throw new Error(`guest: ${command} exited ${code}:\n${output}`);
-  return output;
-}
-
 function showProps(text: string): Record<string, string> {
   return Object.fromEntries(text.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
 }
@@ -120,7 +88,7 @@ describe('Pi image on an emulated arm64 board', { skip: piBootSkip(), timeout: 6
   let layout: PiLayout;
   let boot: BootFiles;
   let receiver: FaultReceiver;
-  let load: Awaited<ReturnType<typeof startLoadTarget>>;
+  let load: LoadTarget;
   const machines: Machine[] = [];
 
   before(async () => {
@@ -136,7 +104,7 @@ describe('Pi image on an emulated arm64 board', { skip: piBootSkip(), timeout: 6
     layout = piLayout(built);
     boot = readBootFiles(built, layout.bootOffset, join(dir, 'firmware'));
     receiver = await startFaultReceiver();
-    load = await startLoadTarget();
+    load = await startLoadTarget(LOAD_SERIES);
   });
 
   after(async () => {
@@ -228,7 +196,7 @@ describe('Pi image on an emulated arm64 board', { skip: piBootSkip(), timeout: 6
     const seconds = (end.at - start.at) / 1000;
     const samples = end.doc.wal!.samplesAppended - start.doc.wal!.samplesAppended;
     const figures = diskFigures(start.stats, end.stats, samples, seconds);
-    t.diagnostic(`Outpost, ${seconds.toFixed(0)} s steady: ${(samples / seconds).toFixed(0)} samples/s stored; device ${figures}`);
+    t.diagnostic(`Outpost, ${seconds.toFixed(0)} s steady: ${figures.samplesPerSecond.toFixed(0)} samples/s stored; device ${figures.text}`);
 
     const rss = await step('guest memory', machine, async () => {
       const procStatus = await guest(machine, `cat /proc/${pid}/status`);
@@ -472,14 +440,4 @@ function analyse(sessions: readonly Session[], receiver: FaultReceiver): Analysi
     if (got < need) missing.push(`${session.name}: ${need - got} of ${need} committed samples missing (console: ${session.log})`);
   }
   return { samples, duplicates, missing, perSession, unexplainedDuplicates: unexplainedDuplicates.slice(0, 20), orderViolations: orderViolations.slice(0, 20) };
-}
-
-/** Bytes and write operations that reached the disk, per 1,000 samples/s and per sample. */
-function diskFigures(start: BlockStats, end: BlockStats, samples: number, seconds: number): string {
-  const bytes = end.wrBytes - start.wrBytes;
-  const ops = end.wrOperations - start.wrOperations;
-  const flushes = end.flushOperations - start.flushOperations;
-  const per1000 = (value: number): number => value / seconds / (samples / seconds / 1000);
-  return `${(bytes / MiB).toFixed(2)} MiB in ${ops} writes and ${flushes} flushes: ${(bytes / samples).toFixed(2)} bytes/sample, ` +
-    `${per1000(ops).toFixed(2)} writes/s and ${(per1000(bytes) / 1024).toFixed(1)} KiB/s per 1,000 samples/s`;
 }
