@@ -61,6 +61,17 @@ export class SeriesState {
     return ref < this.seen.length && this.seen[ref] === this.generation;
   }
 
+  /** Becomes a copy of `source`, so a reader can go back to where `source` stood. */
+  copyFrom(source: SeriesState): void {
+    if (this.seen.length < source.seen.length) this.grow(source.seen.length - 1);
+    this.generation = source.generation;
+    this.seen.set(source.seen);
+    this.seen.fill(0, source.seen.length);
+    this.lastTs.set(source.lastTs);
+    this.lastDelta.set(source.lastDelta);
+    this.lastValue.set(source.lastValue);
+  }
+
   /** Marks `ref` as seen, growing the arrays when needed. */
   mark(ref: number): void {
     if (ref >= this.seen.length) this.grow(ref);
