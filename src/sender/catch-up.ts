@@ -14,9 +14,10 @@
 
 // A span is this many windows: at 10,000 series a second and the default window (40,000) each
 // series gets 64 samples per span, where the labels' share of a request's bytes has mostly gone
-// (about 8 bytes a sample against 10 at 4 samples a series). Every pass decodes the whole span,
-// so decoding costs SPAN_WINDOWS + 1 times what rounds cost: a few percent of a CPU at 2 s per
-// 640,000 samples' pass on a Pi, small beside encoding and compressing the requests.
+// (about 8 bytes a sample against 10 at 4 samples a series). Every pass inflates and scans the
+// whole span, decoding only its own series' values: measured at 10,000 series on an x86 core,
+// reading 2M samples in spans costs 2.4 s of CPU against 0.3 s in windows, under the cost of
+// encoding and compressing them.
 export const SPAN_WINDOWS = 16;
 // A backlog is old once its oldest sample waited this many batch deadlines: a steady stream,
 // sent every deadline, never gets there, so steady state keeps its rounds and its low lag.
@@ -29,8 +30,8 @@ export function isCatchUp(backlog: { samples: number; oldestTimestampMs: number 
 }
 
 /**
- * Cuts the refs of `counts` (samples per series ref) into consecutive ranges [from, to) of at
- * most `perPass` samples each (none when a single series holds more: `countRefs` is asked for no
+ * Cuts the refs of `counts` (samples per series ref) into consecutive ranges [from, to), the last
+ * open at the top, of at most `perPass` samples each (none when a single series holds more: `countRefs` is asked for no
  * more than `perPass` a series), leaving out ranges with no samples. Consecutive refs are series
  * created together, mostly one target's families, which Snappy compresses best side by side.
  */
@@ -48,6 +49,8 @@ export function refRanges(counts: Uint32Array, perPass: number): Array<[number, 
     }
     held += n;
   }
-  if (held > 0) ranges.push([from, counts.length]);
+  // The last range is open at the top: the consumer decodes every series for it, which leaves it
+  // ready to read on from the span's end (`WalConsumer.readRefs`).
+  if (held > 0) ranges.push([from, Number.POSITIVE_INFINITY]);
   return ranges;
 }

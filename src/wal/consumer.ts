@@ -26,7 +26,8 @@ function allocColumns(n: number): SampleColumns {
  * Chunks of a segment decode in order (each depends on the previous one's series state); a reader
  * that starts mid-segment (after a restart) replays the segment's earlier chunks. `rewind` does not:
  * the first read from the acked position keeps a copy of the series state there, so a sender may
- * read the same span several times (one range of series each time) for the cost of the span.
+ * read the same span several times, one range of series each time (`readRefs`), each time
+ * decoding the values of that range only.
  */
 export class SqliteWalConsumer implements WalConsumer {
   private readonly state = new SeriesState();
@@ -36,6 +37,8 @@ export class SqliteWalConsumer implements WalConsumer {
   private decodedCount = 0;
   private decodedRow: Omit<ChunkRow, 'data'> | null = null;
   private out: SampleColumns = allocColumns(0);
+  // While set, chunks decode only these series (see `walkRange`).
+  private decodeRange: { fromRef: number; toRef: number } | null = null;
   private counts: Uint32Array = new Uint32Array(1024);
   private readPos: WalPosition;
   private ackedPos: WalPosition;
@@ -67,7 +70,8 @@ export class SqliteWalConsumer implements WalConsumer {
     if (maxSamples < 1 || maxPerSeries < 1) throw new Error('maxSamples and maxPerSeries must be at least 1');
     this.counts.fill(0);
     let n = 0;
-    this.walk(null, (from, to) => {
+    // No series' values are decoded: counting needs the refs alone.
+    this.walkRange(0, 0, null, (from, to) => {
       const refs = this.decoded.refs;
       const before = n;
       for (let i = from; i < to; i++) {
@@ -98,7 +102,7 @@ export class SqliteWalConsumer implements WalConsumer {
     const inWords = new Uint32Array(this.decoded.values.buffer);
     const outWords = new Uint32Array(out.values.buffer);
     let n = 0;
-    this.walk(end, (from, to) => {
+    this.walkRange(fromRef, toRef, end, (from, to) => {
       for (let i = from; i < to; i++) {
         const ref = refs[i]!;
         if (ref < fromRef || ref >= toRef) continue;
@@ -181,6 +185,24 @@ export class SqliteWalConsumer implements WalConsumer {
     }
   }
 
+  /**
+   * `walk` decoding only the series of refs in [fromRef, toRef) (all of them when `toRef` is
+   * Infinity). The series state then holds for those series alone, so it is dropped afterwards:
+   * `rewind` restores its copy, any other read replays the segment.
+   */
+  private walkRange(fromRef: number, toRef: number, end: WalPosition | null, take: Parameters<SqliteWalConsumer['walk']>[1]): void {
+    if (fromRef <= 0 && toRef === Number.POSITIVE_INFINITY) return this.walk(end, take);
+    this.decodedRow = null;
+    this.decodeRange = { fromRef, toRef };
+    try {
+      this.walk(end, take);
+    } finally {
+      this.decodeRange = null;
+      this.decodedRow = null;
+      this.stateSegment = -1;
+    }
+  }
+
   /** Makes sure the chunk at the read position is decoded; null when nothing more is committed. */
   private ensureDecoded(): Omit<ChunkRow, 'data'> | null {
     for (;;) {
@@ -192,7 +214,7 @@ export class SqliteWalConsumer implements WalConsumer {
       try {
         this.prepareState(row);
         if (fromAcked) this.keepAckedState(row);
-        this.decodedCount = decodeChunk(row.data, this.state, this.decoded);
+        this.decodedCount = decodeChunk(row.data, this.state, this.decoded, this.decodeRange?.fromRef, this.decodeRange?.toRef);
         this.stateChunk = row.id;
       } catch (error) {
         this.skipCorruptSegment(row, error);

@@ -90,7 +90,9 @@ export interface WalConsumer {
    * WAL order, and moves the read position to `end` (or past it, when the chunks there were
    * truncated). Throws when there are more than `maxSamples` of them: a caller sizes the range
    * from `countRefs`. Null when there are none. Never holds more than one decoded chunk and the
-   * returned columns in memory.
+   * returned columns in memory. Only the range's values are decoded, unless `toRef` is Infinity:
+   * a span's last range decodes everything, so that reading goes on from `end` without rebuilding
+   * the decode state (after a closed range, a read other than after `rewind` replays a segment).
    */
   readRefs(maxSamples: number, fromRef: number, toRef: number, end: WalPosition): WalBatch | null;
   /** Moves the stored cursor to `position`; durable against a power cut from the next commit on (a process crash keeps it at once). */

@@ -79,7 +79,7 @@ describe('WAL reads by range of series', () => {
     const span = consumer.countRefs(150, 1000)!;
     assert.equal(span.samples, 150);
     const inSpan = expected.slice(50, 200);
-    const ranges: Array<[number, number]> = [[0, 4], [4, 7], [7, 1 << 20]];
+    const ranges: Array<[number, number]> = [[0, 4], [4, 7], [7, Infinity]];
     const got: Sample[][] = [];
     for (const [lo, hi] of ranges) {
       consumer.rewind();
@@ -90,6 +90,22 @@ describe('WAL reads by range of series', () => {
     // The read position is the span's end: it can be acked, and the rest follows.
     consumer.ack(span.end);
     assert.deepEqual(readEverything(consumer), expected.slice(200));
+  });
+
+  it('reads on right from the end of a span whose last read kept only some series', (t) => {
+    const dir = tempDir();
+    t.after(dir.remove);
+    const wal = filledWal(dir.path, 10, 20);
+    t.after(() => wal.close());
+    const expected = readEverything(wal.consumer('x'));
+    const consumer = wal.consumer('c');
+    consumer.ack(consumer.countRefs(50, 1000)!.end);
+    // The span ends inside a segment (chunks 6-8 of 1-9), so reading on needs the state of every series.
+    const span = consumer.countRefs(30, 1000)!;
+    consumer.rewind();
+    assert.deepEqual(samplesOf(consumer.readRefs(30, 0, 4, span.end)), expected.slice(50, 80).filter((s) => s.ref < 4));
+    consumer.ack(span.end);
+    assert.deepEqual(readEverything(consumer), expected.slice(80));
   });
 
   it('returns columns no larger than asked for, and throws rather than outgrow them', (t) => {
