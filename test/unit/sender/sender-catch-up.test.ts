@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { refRanges } from '../../../src/sender/catch-up.js';
 import type { Transport } from '../../../src/sender/transport.js';
 import type { Wal, WalBatch, WalConsumer } from '../../../src/wal/wal.js';
-import { fakeTime } from '../../helpers/fake-time.js';
+import { fakeTime, type FakeTime } from '../../helpers/fake-time.js';
 import { decodeRemoteWrite } from '../../helpers/remote-write-schema.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { drained, startTestSender } from '../../helpers/test-sender.js';
@@ -33,14 +33,22 @@ function scrapeTimes(nowMs: number, ageMs = 60_000): number[] {
   return Array.from({ length: SECONDS }, (_, s) => nowMs - ageMs - (SECONDS - 1 - s) * 1000);
 }
 
-/** A WAL holding the scrapes of `scrapeTimes(nowMs, ageMs)` of SERIES series. */
-function backlogWal(dir: string, nowMs: number, ageMs: number): Wal {
-  const wal = openTestWal(dir, { consumers: ['c'] });
-  for (const [s, t] of scrapeTimes(nowMs, ageMs).entries()) {
-    for (let i = 0; i < SERIES; i++) wal.append(wal.seriesRef(seriesLabels(i)), t, s);
+/**
+ * A fake clock and a WAL (removed after test `t`) holding the scrapes of `scrapeTimes(start,
+ * ageMs)` of SERIES series, with a recording transport to send them to.
+ */
+function backlog(t: TestContext, ageMs: number): { time: FakeTime; start: number; wal: Wal; transport: ReturnType<typeof recordingTransport> } {
+  const dir = tempDir();
+  t.after(dir.remove);
+  const time = fakeTime(Date.now());
+  const start = time.clock.now();
+  const wal = openTestWal(dir.path, { consumers: ['c'] });
+  t.after(() => wal.close());
+  for (const [s, ts] of scrapeTimes(start, ageMs).entries()) {
+    for (let i = 0; i < SERIES; i++) wal.append(wal.seriesRef(seriesLabels(i)), ts, s);
     wal.commit();
   }
-  return wal;
+  return { time, start, wal, transport: recordingTransport() };
 }
 
 /** Each series' timestamps in the order requests delivered them. */
@@ -73,13 +81,7 @@ function watched(consumer: WalConsumer): WalConsumer & { largest: number } {
 
 describe('sender catch-up', () => {
   it('sends an old backlog as long runs of each series: 20 or more samples per series per request where a window holds 5, every sample once, in order, within a window of memory', async (t) => {
-    const dir = tempDir();
-    t.after(dir.remove);
-    const time = fakeTime(Date.now());
-    const start = time.clock.now();
-    const wal = backlogWal(dir.path, start, 60_000);
-    t.after(() => wal.close());
-    const transport = recordingTransport();
+    const { time, start, wal, transport } = backlog(t, 60_000);
     const consumer = watched(wal.consumer('c'));
     const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 5_000, consumer });
     t.after(stop);
@@ -94,12 +96,7 @@ describe('sender catch-up', () => {
   });
 
   it('keeps rounds of a window for a backlog younger than a few batch deadlines', async (t) => {
-    const dir = tempDir();
-    t.after(dir.remove);
-    const time = fakeTime(Date.now());
-    const wal = backlogWal(dir.path, time.clock.now(), 0);
-    t.after(() => wal.close());
-    const transport = recordingTransport();
+    const { time, wal, transport } = backlog(t, 0);
     // The newest sample is new, the oldest 99 s old: a 60 s deadline makes that young.
     const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 60_000 });
     t.after(stop);
@@ -109,13 +106,7 @@ describe('sender catch-up', () => {
   });
 
   it('resends a span whose pass failed, without loss, and delivers each series in order after the resend', async (t) => {
-    const dir = tempDir();
-    t.after(dir.remove);
-    const time = fakeTime(Date.now());
-    const start = time.clock.now();
-    const wal = backlogWal(dir.path, start, 60_000);
-    t.after(() => wal.close());
-    const transport = recordingTransport();
+    const { time, start, wal, transport } = backlog(t, 60_000);
     let encodes = 0;
     const { stop, counted } = startTestSender(wal, transport, time, {
       capacity: CAPACITY, batchSendDeadlineMs: 5_000,

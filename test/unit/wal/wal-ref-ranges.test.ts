@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { createManualClock } from '../../../src/lib/clock.js';
 import type { Wal, WalConsumer } from '../../../src/wal/wal.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -11,10 +11,17 @@ const STALE = new Float64Array(new Uint32Array([2, 0x7ff00000]).buffer)[0]!;
 
 interface Sample { ref: number; t: number; bits: string }
 
-/** `rounds` commits of one sample per series, one a second, crossing a segment boundary every 60 s; series 3 goes stale in the last. */
-function filledWal(dir: string, series: number, rounds: number): Wal {
+/**
+ * A WAL in a temporary directory, both removed after test `t`, holding `rounds` commits of one
+ * sample per series, 7 s apart, crossing a segment boundary every 60 s; series 3 goes stale in
+ * the last.
+ */
+function filledWal(t: TestContext, series: number, rounds: number): Wal {
+  const dir = tempDir();
+  t.after(dir.remove);
   const clock = createManualClock(T0);
-  const wal = openTestWal(dir, { clock, segmentDurationMs: 60_000 });
+  const wal = openTestWal(dir.path, { clock, segmentDurationMs: 60_000 });
+  t.after(() => wal.close());
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < series; i++) wal.append(wal.seriesRef(seriesLabels(i)), clock.now(), r === rounds - 1 && i === 3 ? STALE : r * 0.5 + i);
     wal.commit();
@@ -37,10 +44,7 @@ function readEverything(consumer: WalConsumer): Sample[] {
 
 describe('WAL reads by range of series', () => {
   it('counts each series\' samples of a span, stopping at the end of the chunk that reaches neither limit', (t) => {
-    const dir = tempDir();
-    t.after(dir.remove);
-    const wal = filledWal(dir.path, 10, 20);
-    t.after(() => wal.close());
+    const wal = filledWal(t, 10, 20);
     const consumer = wal.consumer('c');
     // 45 samples fit 4 chunks of 10 whole: the span stops there, not in the middle of the fifth.
     const first = consumer.countRefs(45, 100)!;
@@ -56,10 +60,7 @@ describe('WAL reads by range of series', () => {
   });
 
   it('cuts a first chunk that alone is over the limit inside it, so a span always moves on', (t) => {
-    const dir = tempDir();
-    t.after(dir.remove);
-    const wal = filledWal(dir.path, 10, 2);
-    t.after(() => wal.close());
+    const wal = filledWal(t, 10, 2);
     const consumer = wal.consumer('c');
     const span = consumer.countRefs(4, 100)!;
     assert.equal(span.samples, 4);
@@ -67,10 +68,7 @@ describe('WAL reads by range of series', () => {
   });
 
   it('reads a span range by range after rewinding: each range holds exactly its series\' samples in WAL order, across segments, NaN payloads intact', (t) => {
-    const dir = tempDir();
-    t.after(dir.remove);
-    const wal = filledWal(dir.path, 10, 20);
-    t.after(() => wal.close());
+    const wal = filledWal(t, 10, 20);
     const expected = readEverything(wal.consumer('x'));
     const consumer = wal.consumer('c');
     // Start the span mid-way (at chunk 5), as after an earlier span.
@@ -93,10 +91,7 @@ describe('WAL reads by range of series', () => {
   });
 
   it('reads on right from the end of a span whose last read kept only some series', (t) => {
-    const dir = tempDir();
-    t.after(dir.remove);
-    const wal = filledWal(dir.path, 10, 20);
-    t.after(() => wal.close());
+    const wal = filledWal(t, 10, 20);
     const expected = readEverything(wal.consumer('x'));
     const consumer = wal.consumer('c');
     consumer.ack(consumer.countRefs(50, 1000)!.end);
@@ -109,10 +104,7 @@ describe('WAL reads by range of series', () => {
   });
 
   it('returns columns no larger than asked for, and throws rather than outgrow them', (t) => {
-    const dir = tempDir();
-    t.after(dir.remove);
-    const wal = filledWal(dir.path, 10, 20);
-    t.after(() => wal.close());
+    const wal = filledWal(t, 10, 20);
     const consumer = wal.consumer('c');
     const span = consumer.countRefs(200, 1000)!;
     consumer.rewind();
