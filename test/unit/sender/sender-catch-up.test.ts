@@ -14,13 +14,17 @@ const SECONDS = 100;
 // A window of 250 samples holds 5 samples of each of the 50 series.
 const CAPACITY = 250;
 
-/** A transport that accepts every request and keeps each one's series (labels joined) with their timestamps. */
-function recordingTransport(): Transport & { requests: Array<Map<string, number[]>> } {
+/**
+ * A transport that accepts requests and keeps each accepted one's series (labels joined) with
+ * their timestamps; from request `failFrom` on, it answers 503 instead.
+ */
+function recordingTransport(failFrom = Infinity): Transport & { requests: Array<Map<string, number[]>> } {
   const requests: Array<Map<string, number[]>> = [];
   return {
     url: 'http://receiver.invalid/api/v1/write',
     requests,
     async send(body) {
+      if (requests.length >= failFrom) return { kind: 'retry', error: '503', status: 503, durationMs: 1 };
       requests.push(new Map(decodeRemoteWrite('1.0', body).series.map((s) => [s.labels.map((l) => l.value).join(','), s.timestamps])));
       return { kind: 'ok', status: 204, durationMs: 1 };
     },
@@ -123,6 +127,26 @@ describe('sender catch-up', () => {
     assert.equal(after.size, SERIES, 'every series was sent again from the span\'s start');
     for (const ts of after.values()) assert.deepEqual(ts, expected);
     assert.ok(before.length === 4 && before.every((r) => r.size > 0), 'four passes went out before the failure');
+  });
+});
+
+describe('sender catch-up across a restart', () => {
+  it('leaves the cursor at the start of a span stopped after some of its passes, so the next start sends it all again', async (t) => {
+    const { time, start, wal, transport } = backlog(t, 60_000);
+    const cursor = wal.consumer('c').acked();
+    const failing = recordingTransport(3);
+    const first = startTestSender(wal, failing, time, { capacity: CAPACITY, batchSendDeadlineMs: 5_000 });
+    await time.until(() => false, 2_000);
+    await first.stop();
+    assert.equal(failing.requests.length, 3);
+    assert.ok(failing.requests.every((r) => [...r.values()].every((ts) => ts.length >= 20)), 'the three requests were passes of a span');
+    assert.deepEqual(wal.consumer('c').acked(), cursor, 'the span was not acked');
+    const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 5_000 });
+    t.after(stop);
+    assert.equal(await drained(wal, time, 60_000), 0);
+    const delivered = deliveredPerSeries(transport.requests);
+    assert.equal(delivered.size, SERIES);
+    for (const ts of delivered.values()) assert.deepEqual(ts, scrapeTimes(start));
   });
 });
 
