@@ -13,6 +13,12 @@
  * stream sends several samples of a series per request (labels once per request: the main
  * saving on the wire). A backlog goes at once either way.
  *
+ * Catch-up. While the backlog's oldest sample is a few batch deadlines old, a round sends a span
+ * of many windows instead of one (catch-up.ts): one pass per range of series, each pass a window
+ * at most, grouped and split over the shards like a window, the span acked after its last pass.
+ * A request then carries tens of samples of each series instead of a few. A span that fails goes
+ * again as ordinary rounds.
+ *
  * A round that throws (an encoding error, a broken invariant) is rewound: every shard of it is
  * stopped and awaited before the cursor moves back, so no shard of a failed round overlaps the
  * next. The round is counted, backed off and tried again; a batch that fails
@@ -53,9 +59,10 @@
  */
 import { systemTimers, type Clock, type Timers } from '../lib/clock.js';
 import { createThrottle, throttledWarn, type Logger } from '../lib/log.js';
-import type { WalConsumer, WalPosition } from '../wal/wal.js';
+import type { WalBatch, WalConsumer, WalPosition } from '../wal/wal.js';
 import { createAgeLimit } from './age-limit.js';
 import type { BandwidthEstimator } from './bandwidth.js';
+import { isCatchUp, refRanges, SPAN_WINDOWS } from './catch-up.js';
 import { createBackoff } from './backoff.js';
 import { createPace } from './pace.js';
 import type { Concurrency } from './concurrency.js';
@@ -216,44 +223,69 @@ export function startSender(options: SenderOptions): Sender {
 
   async function round(): Promise<boolean> {
     batchRead = null;
-    const shardCount = concurrency.current;
     // The window is what all shards may buffer at most: in steady state it fills over several
     // scrapes (until the batch deadline), so a request carries several samples per series.
     const window = queue.capacity * queue.maxShards;
-    const backlog = consumer.backlog().samples;
-    if (backlog === 0) {
+    const backlog = consumer.backlog();
+    if (backlog.samples === 0) {
       waitingSince = null;
       return false;
     }
     waitingSince ??= clock.now();
-    if (backlog < window && clock.now() - waitingSince < queue.batchSendDeadlineMs && !waits.stopping && !sendEagerly()) return false;
-    const batch = consumer.read(window);
-    if (batch === null) return false;
-    batchRead = { start: batch.start, end: batch.end, count: batch.count };
+    if (backlog.samples < window && clock.now() - waitingSince < queue.batchSendDeadlineMs && !waits.stopping && !sendEagerly()) return false;
+    const start = consumer.acked();
+    const started = clock.now();
+    // A batch that failed goes again as a round, so that a poisoned sample costs a window at most.
+    const span = failedAt === null && isCatchUp(backlog, window, clock.now(), queue.batchSendDeadlineMs) ? consumer.countRefs(SPAN_WINDOWS * window, window) : null;
+    let sent: { delivered: boolean; bytes: number; filtered: number };
+    if (span === null) {
+      const batch = consumer.read(window);
+      if (batch === null) return false;
+      batchRead = { start, end: batch.end, count: batch.count };
+      sent = await sendBatch(batch);
+    } else {
+      batchRead = { start, end: span.end, count: span.samples };
+      sent = { delivered: true, bytes: 0, filtered: 0 };
+      for (const [fromRef, toRef] of refRanges(span.counts, window)) {
+        consumer.rewind();
+        const pass = consumer.readRefs(window, fromRef, toRef, span.end);
+        if (pass === null) continue;
+        const passSent = await sendBatch(pass);
+        sent = { delivered: passSent.delivered, bytes: sent.bytes + passSent.bytes, filtered: sent.filtered + passSent.filtered };
+        if (!sent.delivered) break;
+      }
+    }
+    if (!sent.delivered) {
+      consumer.rewind();
+      return false;
+    }
+    const { end, count } = batchRead;
+    consumer.ack(end);
+    if (sent.filtered > 0) counters.filtered(sent.filtered);
+    waitingSince = null;
+    stream.roundSent(sent.bytes);
+    const elapsed = Math.max(1, clock.now() - started);
+    const pending = consumer.backlog().samples;
+    stream.roundEnded(count, pending);
+    if (pending === 0) pace.caughtUp();
+    concurrency.roundSucceeded(count, elapsed, pending, pending > 0 ? 0 : count / Math.max(1, queue.batchSendDeadlineMs / 1000));
+    return pending > 0;
+  }
+
+  /**
+   * Groups a batch by series, splits it over the shards and sends them; throws what a shard threw.
+   * Samples the write relabel rules drop are returned, to be counted once acked: a round that is
+   * rewound meets the same samples again.
+   */
+  async function sendBatch(batch: WalBatch): Promise<{ delivered: boolean; bytes: number; filtered: number }> {
     const grouped = grouper.group(batch, options.series.get);
     if (grouped.unlabelled > 0) counters.failed(grouped.unlabelled);
-    // Counted once acked: a round that is rewound meets the same samples again.
-    const filtered = grouped.filtered;
-    const perShard = splitIntoShards(grouped.series, batch.count - grouped.unlabelled - grouped.filtered, shardCount);
-    const started = clock.now();
+    const perShard = splitIntoShards(grouped.series, batch.count - grouped.unlabelled - grouped.filtered, concurrency.current);
     if (!waits.signal.aborted) roundAborter = new AbortController();
     const running = new RunningRound(roundAborter, waits);
     const results = await Promise.all(perShard.map((series) => shards.send(series, running)));
     if (running.error !== null) throw running.error.error;
-    if (results.includes(false)) {
-      consumer.rewind();
-      return false;
-    }
-    consumer.ack(batch.end);
-    if (filtered > 0) counters.filtered(filtered);
-    waitingSince = null;
-    stream.roundSent(running.bytes);
-    const elapsed = Math.max(1, clock.now() - started);
-    const pending = consumer.backlog().samples;
-    stream.roundEnded(batch.count, pending);
-    if (pending === 0) pace.caughtUp();
-    concurrency.roundSucceeded(batch.count, elapsed, pending, pending > 0 ? 0 : batch.count / Math.max(1, queue.batchSendDeadlineMs / 1000));
-    return pending > 0;
+    return { delivered: !results.includes(false), bytes: running.bytes, filtered: grouped.filtered };
   }
 
   const roundBackoff = createBackoff({ minMs: queue.minBackoffMs, maxMs: queue.maxBackoffMs, random });

@@ -56,6 +56,14 @@ export interface WalBatch extends SampleColumns {
   readonly end: WalPosition;
 }
 
+/** What `WalConsumer.countRefs` counted: `counts[ref]` samples of each series, `samples` in all, up to `end`. */
+export interface RefCounts {
+  readonly samples: number;
+  readonly end: WalPosition;
+  /** Indexed by series ref; the consumer's own array, valid until its next `countRefs`. */
+  readonly counts: Uint32Array;
+}
+
 /**
  * One endpoint's reader, with a durable cursor. Reads go oldest first from an in-memory read
  * position (starting at the durable cursor); only `ack` moves the durable cursor.
@@ -69,11 +77,32 @@ export interface WalConsumer {
    * chunk in memory.
    */
   read(maxSamples: number, maxBytes?: number): WalBatch | null;
+  /**
+   * Counts, without copying them out, the samples from the read position on, per series, and
+   * moves the read position past them: at most `maxSamples`, and no series more than
+   * `maxPerSeries`. It stops at the end of a chunk (inside the first one only when that alone is
+   * over a limit). Null when nothing is committed past the read position. A sender plans a span
+   * with it, then `rewind`s and reads the span in ranges of series with `readRefs`.
+   */
+  countRefs(maxSamples: number, maxPerSeries: number): RefCounts | null;
+  /**
+   * Reads the samples of series refs in [fromRef, toRef) from the read position up to `end`, in
+   * WAL order, and moves the read position to `end` (or past it, when the chunks there were
+   * truncated). Throws when there are more than `maxSamples` of them: a caller sizes the range
+   * from `countRefs`. Null when there are none. Never holds more than one decoded chunk and the
+   * returned columns in memory. Only the range's values are decoded, unless `toRef` is Infinity:
+   * a span's last range decodes everything, so that reading goes on from `end` without rebuilding
+   * the decode state (after a closed range, a read other than after `rewind` replays a segment).
+   */
+  readRefs(maxSamples: number, fromRef: number, toRef: number, end: WalPosition): WalBatch | null;
   /** Moves the stored cursor to `position`; durable against a power cut from the next commit on (a process crash keeps it at once). */
   ack(position: WalPosition): void;
   /** The durable cursor. */
   acked(): WalPosition;
-  /** Moves the read position back to the durable cursor (to re-read unacknowledged data). */
+  /**
+   * Moves the read position back to the durable cursor (to re-read unacknowledged data). Cheap
+   * when the durable cursor was read from since it last moved: no replay of its segment.
+   */
   rewind(): void;
   /**
    * Committed samples not yet acknowledged, and the smallest sample timestamp of the chunk the

@@ -10,7 +10,7 @@ import type { SeriesSamples } from '../../src/sender/series-samples.js';
 import { startSender, type RejectReason, type Sender } from '../../src/sender/sender.js';
 import type { Transport } from '../../src/sender/transport.js';
 import { createWireSeriesCache } from '../../src/sender/wire-series.js';
-import type { Wal } from '../../src/wal/wal.js';
+import type { Wal, WalConsumer } from '../../src/wal/wal.js';
 import type { FakeTime } from './fake-time.js';
 
 /** What the sender counted. */
@@ -37,6 +37,12 @@ export interface TestSenderOptions {
   /** Wake the sender at each commit of `wal` (as the runtime does); default false. */
   wakeOnCommit?: boolean;
   metered?: boolean;
+  /** OUTPOST_QUEUE_CAPACITY; default 1000. */
+  capacity?: number;
+  /** OUTPOST_QUEUE_MAX_SAMPLES_PER_SEND; default 1000. */
+  maxSamplesPerSend?: number;
+  /** The consumer the sender reads; default `wal.consumer('c')`. */
+  consumer?: WalConsumer;
 }
 
 /**
@@ -49,14 +55,14 @@ export function startTestSender(wal: Wal, transport: Transport, time: FakeTime, 
   const sender = startSender({
     url: transport.url,
     output: checkedBefore(createOutput(options.protocol ?? '1.0', 'test', silentLogger), options.beforeEncode),
-    consumer: wal.consumer('c'),
+    consumer: options.consumer ?? wal.consumer('c'),
     series: createWireSeriesCache((ref) => wal.labels(ref), [], time.clock),
     transport,
     limiter: createRateLimiter(0),
     bandwidth: createBandwidthEstimator(),
     concurrency: createConcurrency({ minShards: shards, maxShards: shards }),
     queue: {
-      capacity: 1000, maxShards: shards, maxSamplesPerSend: 1000, batchSendDeadlineMs: options.batchSendDeadlineMs ?? 0,
+      capacity: options.capacity ?? 1000, maxShards: shards, maxSamplesPerSend: options.maxSamplesPerSend ?? 1000, batchSendDeadlineMs: options.batchSendDeadlineMs ?? 0,
       minBackoffMs: options.minBackoffMs ?? 10, maxBackoffMs: options.maxBackoffMs ?? 40,
     },
     counters: {

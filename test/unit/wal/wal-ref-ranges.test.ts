@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { createManualClock } from '../../../src/lib/clock.js';
+import type { Wal, WalConsumer } from '../../../src/wal/wal.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { openTestWal, seriesLabels } from '../../helpers/wal-fixture.js';
+
+const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
+// A staleness marker: its payload must come through a filtered read bit for bit.
+const STALE = new Float64Array(new Uint32Array([2, 0x7ff00000]).buffer)[0]!;
+
+interface Sample { ref: number; t: number; bits: string }
+
+/**
+ * A WAL in a temporary directory, both removed after test `t`, holding `rounds` commits of one
+ * sample per series, 7 s apart, crossing a segment boundary every 60 s; series 3 goes stale in
+ * the last.
+ */
+function filledWal(t: TestContext, series: number, rounds: number): Wal {
+  const dir = tempDir();
+  t.after(dir.remove);
+  const clock = createManualClock(T0);
+  const wal = openTestWal(dir.path, { clock, segmentDurationMs: 60_000 });
+  t.after(() => wal.close());
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < series; i++) wal.append(wal.seriesRef(seriesLabels(i)), clock.now(), r === rounds - 1 && i === 3 ? STALE : r * 0.5 + i);
+    wal.commit();
+    clock.advance(7_000);
+  }
+  return wal;
+}
+
+function samplesOf(batch: ReturnType<WalConsumer['read']>): Sample[] {
+  if (batch === null) return [];
+  const words = new Uint32Array(batch.values.buffer, batch.values.byteOffset, batch.count * 2);
+  return Array.from(batch.refs, (ref, i) => ({ ref, t: batch.timestamps[i]!, bits: `${words[2 * i + 1]}:${words[2 * i]}` }));
+}
+
+function readEverything(consumer: WalConsumer): Sample[] {
+  const out: Sample[] = [];
+  for (let b = consumer.read(1000); b !== null; b = consumer.read(1000)) out.push(...samplesOf(b));
+  return out;
+}
+
+describe('WAL reads by range of series', () => {
+  it('counts each series\' samples of a span, stopping at the end of the chunk that reaches neither limit', (t) => {
+    const wal = filledWal(t, 10, 20);
+    const consumer = wal.consumer('c');
+    // 45 samples fit 4 chunks of 10 whole: the span stops there, not in the middle of the fifth.
+    const first = consumer.countRefs(45, 100)!;
+    assert.equal(first.samples, 40);
+    assert.equal(first.end.offset, 0);
+    const ref = wal.seriesRef(seriesLabels(0));
+    assert.equal(first.counts[ref], 4);
+    // At most 3 samples of any series: 3 chunks.
+    assert.equal(consumer.countRefs(1000, 3)!.samples, 30);
+    // The rest, then nothing.
+    assert.equal(consumer.countRefs(1000, 1000)!.samples, 130);
+    assert.equal(consumer.countRefs(1000, 1000), null);
+  });
+
+  it('cuts a first chunk that alone is over the limit inside it, so a span always moves on', (t) => {
+    const wal = filledWal(t, 10, 2);
+    const consumer = wal.consumer('c');
+    const span = consumer.countRefs(4, 100)!;
+    assert.equal(span.samples, 4);
+    assert.equal(span.end.offset, 4);
+  });
+
+  it('reads a span range by range after rewinding: each range holds exactly its series\' samples in WAL order, across segments, NaN payloads intact', (t) => {
+    const wal = filledWal(t, 10, 20);
+    const expected = readEverything(wal.consumer('x'));
+    const consumer = wal.consumer('c');
+    // Start the span mid-way (at chunk 5), as after an earlier span.
+    const head = consumer.countRefs(50, 1000)!;
+    consumer.ack(head.end);
+    const span = consumer.countRefs(150, 1000)!;
+    assert.equal(span.samples, 150);
+    const inSpan = expected.slice(50, 200);
+    const ranges: Array<[number, number]> = [[0, 4], [4, 7], [7, Infinity]];
+    const got: Sample[][] = [];
+    for (const [lo, hi] of ranges) {
+      consumer.rewind();
+      got.push(samplesOf(consumer.readRefs(150, lo, hi, span.end)));
+    }
+    ranges.forEach(([lo, hi], k) => assert.deepEqual(got[k], inSpan.filter((s) => s.ref >= lo && s.ref < hi), `range ${lo}-${hi}`));
+    assert.ok(got.flat().some((s) => s.bits === '2146435072:2'), 'the staleness marker came through');
+    // The read position is the span's end: it can be acked, and the rest follows.
+    consumer.ack(span.end);
+    assert.deepEqual(readEverything(consumer), expected.slice(200));
+  });
+
+  it('reads on right from the end of a span whose last read kept only some series', (t) => {
+    const wal = filledWal(t, 10, 20);
+    const expected = readEverything(wal.consumer('x'));
+    const consumer = wal.consumer('c');
+    consumer.ack(consumer.countRefs(50, 1000)!.end);
+    // The span ends inside a segment (chunks 6-8 of 1-9), so reading on needs the state of every series.
+    const span = consumer.countRefs(30, 1000)!;
+    consumer.rewind();
+    assert.deepEqual(samplesOf(consumer.readRefs(30, 0, 4, span.end)), expected.slice(50, 80).filter((s) => s.ref < 4));
+    consumer.ack(span.end);
+    assert.deepEqual(readEverything(consumer), expected.slice(80));
+  });
+
+  it('returns columns no larger than asked for, and throws rather than outgrow them', (t) => {
+    const wal = filledWal(t, 10, 20);
+    const consumer = wal.consumer('c');
+    const span = consumer.countRefs(200, 1000)!;
+    consumer.rewind();
+    const batch = consumer.readRefs(60, 0, 4, span.end)!;
+    assert.equal(batch.count, 60);
+    assert.ok(batch.refs.buffer.byteLength <= 60 * 4 && batch.values.buffer.byteLength <= 60 * 8 && batch.timestamps.buffer.byteLength <= 60 * 8);
+    consumer.rewind();
+    assert.throws(() => consumer.readRefs(59, 0, 4, span.end), /more than 59 samples/);
+  });
+});
