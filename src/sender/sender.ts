@@ -220,7 +220,8 @@ export function startSender(options: SenderOptions): Sender {
     // The window is what all shards may buffer at most: in steady state it fills over several
     // scrapes (until the batch deadline), so a request carries several samples per series.
     const window = queue.capacity * queue.maxShards;
-    const backlog = consumer.backlog().samples;
+    const { samples: backlog, oldestTimestampMs } = consumer.backlog();
+    stream.backlogFound(backlog, oldestTimestampMs);
     if (backlog === 0) {
       waitingSince = null;
       return false;
