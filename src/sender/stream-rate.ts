@@ -6,9 +6,10 @@
  *
  * A sender started with a backlog (a restart during an outage) has no caught-up rounds to measure
  * yet, and a pace set for no stream at all starts at its floor, with requests of 50 samples: a
- * restart into an outage drained 1.2 million samples in 24,000 requests, and went on sending 50
- * at a time afterwards. Until the stream is measured, the samples waiting and their age tell its
- * rate: every sample newer than the oldest one waiting is waiting too.
+ * restart into an outage at 10,000 series sent its backlog and everything after it 50 at a time,
+ * 40,000 requests in 90 s where the same outage without the restart took 1,100. Until the stream
+ * is measured, the samples waiting and their age tell its rate: every sample newer than the
+ * oldest one waiting is waiting too.
  */
 import type { Clock } from '../lib/clock.js';
 
