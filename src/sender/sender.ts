@@ -227,6 +227,7 @@ export function startSender(options: SenderOptions): Sender {
     // scrapes (until the batch deadline), so a request carries several samples per series.
     const window = queue.capacity * queue.maxShards;
     const backlog = consumer.backlog();
+    stream.backlogFound(backlog.samples, backlog.oldestTimestampMs);
     if (backlog.samples === 0) {
       waitingSince = null;
       return false;

@@ -3,6 +3,13 @@
  * link must carry (whether rounds may go out at every commit: sender.ts `sendEagerly`) and the
  * samples a second arriving while caught up (the pace's yardstick and the size of paced requests).
  * Both are moving averages that weigh the newest round by a fifth.
+ *
+ * A sender started with a backlog (a restart during an outage) has no caught-up rounds to measure
+ * yet, and a pace set for no stream at all starts at its floor, with requests of 50 samples: a
+ * restart into an outage at 10,000 series sent its backlog and everything after it 50 at a time,
+ * 40,000 requests in 90 s where the same outage without the restart took 1,100. Until the stream
+ * is measured, the samples waiting and their age tell its rate: every sample newer than the
+ * oldest one waiting is waiting too.
  */
 import type { Clock } from '../lib/clock.js';
 
@@ -10,8 +17,13 @@ import type { Clock } from '../lib/clock.js';
 export interface StreamRate {
   /** Wire bytes a second; null until two rounds were acked. */
   readonly bytesPerSecond: number | null;
-  /** Samples a second, measured between rounds that left nothing pending; 0 while unknown. */
+  /**
+   * Samples a second, measured between rounds that left nothing pending; until then the last
+   * backlog found over its age; 0 while neither is known.
+   */
   readonly samplesPerSecond: number;
+  /** A round found `samples` waiting, the oldest stamped `oldestTimestampMs`. */
+  backlogFound(samples: number, oldestTimestampMs: number | null): void;
   /** A round was acked that sent `bytes`. */
   roundSent(bytes: number): void;
   /** An acked round of `samples` left `pending` samples in the WAL. */
@@ -23,6 +35,8 @@ export function createStreamRate(clock: Clock): StreamRate {
   let bytesPerSecond: number | null = null;
   let lastRoundAt: number | null = null;
   let samplesPerSecond = 0;
+  // The backlog's samples over its age, the age at least a second (a whole commit arrives at once).
+  let backlogPerSecond = 0;
   // The end of the last round that left nothing pending, to measure the stream between two such.
   let caughtUpAt: number | null = null;
   // Whether the round before this one left nothing pending.
@@ -33,7 +47,10 @@ export function createStreamRate(clock: Clock): StreamRate {
       return bytesPerSecond;
     },
     get samplesPerSecond() {
-      return samplesPerSecond;
+      return samplesPerSecond > 0 ? samplesPerSecond : backlogPerSecond;
+    },
+    backlogFound(samples, oldestTimestampMs) {
+      if (samples > 0 && oldestTimestampMs !== null) backlogPerSecond = (samples * 1000) / Math.max(1000, clock.now() - oldestTimestampMs);
     },
     roundSent(bytes) {
       const now = clock.now();

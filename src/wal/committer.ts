@@ -280,10 +280,14 @@ export class Committer {
       .get(last.firstChunk) as { lastChunk: number | null; samples: number; bytes: number; minTs: number; maxTs: number; lastCommitMs: number };
     if (row.lastChunk === null) return;
     Object.assign(last, row);
-    const refs: number[] = [];
+    // Each ref once, as commits keep them: every chunk repeats the refs of every scrape, and a list
+    // of them all (8.9 million, 15 minutes into a segment of 10,000 series) took the open from
+    // 51 to 356 MiB of RSS; as a set it peaks at 93.
+    const seen = new Set<number>();
     for (const chunk of this.db.prepare('SELECT data FROM chunks WHERE id >= ?').iterate(last.firstChunk) as Iterable<{ data: Buffer }>) {
-      for (const ref of chunkRefs(chunk.data)) refs.push(ref);
+      for (const ref of chunkRefs(chunk.data)) seen.add(ref);
     }
+    const refs = [...seen];
     this.registry.markSegment(refs, last.id);
     this.openRow = last;
     this.openRowRefs = refs;

@@ -1,8 +1,9 @@
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Clock } from '../../../src/lib/clock.js';
 import type { SendResult, Transport } from '../../../src/sender/transport.js';
-import { fakeTime } from '../../helpers/fake-time.js';
+import type { Wal } from '../../../src/wal/wal.js';
+import { fakeTime, type FakeTime } from '../../helpers/fake-time.js';
 import { decodeRemoteWrite } from '../../helpers/remote-write-schema.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { drained, startTestSender } from '../../helpers/test-sender.js';
@@ -27,13 +28,18 @@ function scriptedTransport(clock: Clock, answers: Array<Omit<Extract<SendResult,
   };
 }
 
+/** A test WAL with consumer 'c' and a fake time starting now; the WAL is closed and removed after the test. */
+function walAndTime(t: TestContext): { wal: Wal; time: FakeTime } {
+  const dir = tempDir();
+  t.after(dir.remove);
+  const wal = openTestWal(dir.path, { consumers: ['c'] });
+  t.after(() => wal.close());
+  return { wal, time: fakeTime(Date.now()) };
+}
+
 describe('sender retries', () => {
   it('wakes every backing-off shard as soon as one shard gets through, instead of sitting out a long backoff', async (t) => {
-    const dir = tempDir();
-    t.after(dir.remove);
-    const wal = openTestWal(dir.path, { consumers: ['c'] });
-    t.after(() => wal.close());
-    const time = fakeTime(Date.now());
+    const { wal, time } = walAndTime(t);
     appendRound(wal, 40, time.clock.now(), () => 1);
     // Both shards fail their first request: one is told to come back in a minute, the other soon.
     const transport = scriptedTransport(time.clock, [
@@ -49,11 +55,7 @@ describe('sender retries', () => {
   });
 
   it('probes a long-failing endpoint with an empty request and resumes as soon as it answers', async (t) => {
-    const dir = tempDir();
-    t.after(dir.remove);
-    const wal = openTestWal(dir.path, { consumers: ['c'] });
-    t.after(() => wal.close());
-    const time = fakeTime(Date.now());
+    const { wal, time } = walAndTime(t);
     appendRound(wal, 10, time.clock.now(), () => 1);
     // The first attempt fails; its backoff (20-40 s) is far longer than the probe interval.
     const transport = scriptedTransport(time.clock, [{ kind: 'retry', error: 'connection refused' }]);
@@ -65,12 +67,38 @@ describe('sender retries', () => {
     assert.equal(decodeRemoteWrite('1.0', transport.bodies[2]!).series.length, 10);
   });
 
+  it('after a restart into an outage drains at a pace set by the backlog, in requests of about two seconds of it, not of 50 samples', async (t) => {
+    const { wal, time } = walAndTime(t);
+    // A new sender (as after a restart) finds a minute of 100 samples a second, and no measured stream.
+    const start = time.clock.now() - 60_000;
+    for (let k = 0; k < 60; k++) appendRound(wal, 100, start + k * 1000, () => k);
+    // Down for longer than a probe interval, so its return puts the endpoint on a slow start.
+    const backAt = time.clock.now() + 6_000;
+    const accepted: number[] = [];
+    const transport: Transport = {
+      url: 'http://receiver.invalid/api/v1/write',
+      async send(body) {
+        if (time.clock.now() < backAt) return { kind: 'retry', error: '503', status: 503, durationMs: 1 };
+        accepted.push(decodeRemoteWrite('1.0', body).series.reduce((n, s) => n + s.timestamps.length, 0));
+        return { kind: 'ok', status: 204, durationMs: 1 };
+      },
+      close() {},
+    };
+    const { stop } = startTestSender(wal, transport, time, { shards: 1 });
+    t.after(stop);
+    assert.equal(await drained(wal, time, 30_000), 0);
+    assert.equal(accepted.reduce((a, b) => a + b, 0), 6000, 'everything once');
+    // The request cut before the outage goes whole; then each carries two seconds of what the
+    // backlog says arrives: its samples over its age, 6,000 over 60 s when the round started, or
+    // 5,000 over 56 s when one starts at the return (catch-up spans start theirs before it). So
+    // the rest takes about 40 requests where the pace's floor of 50 samples took 100.
+    const afterReturn = accepted.slice(1);
+    assert.ok(afterReturn[0]! >= Math.floor((2 * 5000) / 56) && afterReturn[0]! <= (2 * 6000) / 60, `sizes: ${afterReturn.join(',')}`);
+    assert.ok(afterReturn.length < 50, `${afterReturn.length} requests: ${afterReturn.join(',')}`);
+  });
+
   it('after a 429 sends the rest in small requests spaced at the halved pace, in order, losing nothing', async (t) => {
-    const dir = tempDir();
-    t.after(dir.remove);
-    const wal = openTestWal(dir.path, { consumers: ['c'] });
-    t.after(() => wal.close());
-    const time = fakeTime(Date.now());
+    const { wal, time } = walAndTime(t);
     const start = time.clock.now() - 60_000;
     for (let k = 0; k < 5; k++) appendRound(wal, 20, start + k * 1000, () => k);
     const transport = scriptedTransport(time.clock, [{ kind: 'retry', error: '429', status: 429, retryAfterMs: 100 }]);

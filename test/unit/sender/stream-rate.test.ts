@@ -33,4 +33,17 @@ describe('stream rate', () => {
     stream.roundEnded(100, 0);
     assert.equal(stream.samplesPerSecond, 0.8 * 50 + 0.2 * 100);
   });
+
+  it('tells the samples a second from the backlog found until the stream is measured', () => {
+    const clock = createManualClock(100_000);
+    const stream = createStreamRate(clock);
+    stream.backlogFound(650_000, clock.now() - 65_000);
+    assert.equal(stream.samplesPerSecond, 10_000, '65 s of backlog at 10,000 samples a second');
+    stream.backlogFound(500, clock.now() - 10);
+    assert.equal(stream.samplesPerSecond, 500, 'a backlog younger than a second counts as a second old');
+    stream.roundEnded(100, 0);
+    clock.advance(1000);
+    stream.roundEnded(100, 0);
+    assert.equal(stream.samplesPerSecond, 100, 'the measured stream wins');
+  });
 });
