@@ -8,13 +8,13 @@
  * shard has finished, so it never passes a sample that is not delivered, and per-series order
  * holds across rounds because rounds do not overlap. An idle sender is woken by the next commit.
  * While bytes are cheap (not OUTPOST_UPLINK_METERED, link and byte cap with room to spare: see
- * `sendEagerly`) a round goes out right after each commit, so a sample waits about a commit
+ * `bytesAreCheap`) a round goes out right after each commit, so a sample waits about a commit
  * interval. Otherwise a window waits to fill up to OUTPOST_QUEUE_BATCH_SEND_DEADLINE, so a steady
  * stream sends several samples of a series per request (labels once per request: the main
  * saving on the wire). A backlog goes at once either way.
  *
- * Catch-up. While the backlog's oldest sample is a few batch deadlines old, a round sends a span
- * of many windows instead of one (catch-up.ts): one pass per range of series, each pass a window
+ * Catch-up. While bytes are not cheap and the backlog's oldest sample is a few batch deadlines
+ * old, a round sends a span of many windows instead of one (catch-up.ts): one pass per range of series, each pass a window
  * at most, grouped and split over the shards like a window, the span acked after its last pass.
  * A request then carries tens of samples of each series instead of a few. A span that fails goes
  * again as ordinary rounds.
@@ -203,14 +203,15 @@ export function startSender(options: SenderOptions): Sender {
   waits.signal.addEventListener('abort', () => roundAborter.abort(), { once: true });
 
   /**
-   * Whether a round goes out as soon as samples are committed rather than waiting up to the batch
-   * deadline for a fuller window. Waiting saves bytes (a series' labels go once per request, so
-   * five samples per request cost about half as much per sample as one) but costs seconds of lag.
-   * Lag wins when bytes are cheap: the uplink is not metered, and neither the measured link nor the
-   * byte cap is within EAGER_HEADROOM of what the stream needs.
+   * Whether bytes are cheap: the uplink is not metered, and neither the measured link nor the byte
+   * cap is within EAGER_HEADROOM of what the stream needs. Then a round goes out as soon as samples
+   * are committed rather than waiting up to the batch deadline for a fuller window (waiting saves
+   * bytes, as a series' labels go once per request, but costs seconds of lag), and an old backlog
+   * drains in windows rather than catch-up spans (spans save about a fifth of the bytes but read
+   * the WAL once per pass, which costs CPU and, until V8 collects it, memory).
    */
-  function sendEagerly(): boolean {
-    if (options.metered === true || !status.up) return false;
+  function bytesAreCheap(): boolean {
+    if (options.metered === true) return false;
     const need = EAGER_HEADROOM * (stream.bytesPerSecond ?? 0);
     const cap = options.maxBytesPerSecond ?? 0;
     if (cap > 0 && cap < need) return false;
@@ -233,11 +234,12 @@ export function startSender(options: SenderOptions): Sender {
       return false;
     }
     waitingSince ??= clock.now();
-    if (backlog.samples < window && clock.now() - waitingSince < queue.batchSendDeadlineMs && !waits.stopping && !sendEagerly()) return false;
+    const cheap = bytesAreCheap();
+    if (backlog.samples < window && clock.now() - waitingSince < queue.batchSendDeadlineMs && !waits.stopping && !(status.up && cheap)) return false;
     const start = consumer.acked();
     const started = clock.now();
     // A batch that failed goes again as a round, so that a poisoned sample costs a window at most.
-    const span = failedAt === null && isCatchUp(backlog, window, clock.now(), queue.batchSendDeadlineMs) ? consumer.countRefs(SPAN_WINDOWS * window, window) : null;
+    const span = failedAt === null && !cheap && isCatchUp(backlog, window, clock.now(), queue.batchSendDeadlineMs) ? consumer.countRefs(SPAN_WINDOWS * window, window) : null;
     let sent: { delivered: boolean; bytes: number; filtered: number };
     if (span === null) {
       const batch = consumer.read(window);

@@ -87,7 +87,7 @@ describe('sender catch-up', () => {
   it('sends an old backlog as long runs of each series: 20 or more samples per series per request where a window holds 5, every sample once, in order, within a window of memory', async (t) => {
     const { time, start, wal, transport } = backlog(t, 60_000);
     const consumer = watched(wal.consumer('c'));
-    const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 5_000, consumer });
+    const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 5_000, metered: true, consumer });
     t.after(stop);
     assert.equal(await drained(wal, time, 60_000), 0);
     const runs = transport.requests.flatMap((r) => [...r.values()].map((ts) => ts.length));
@@ -102,18 +102,28 @@ describe('sender catch-up', () => {
   it('keeps rounds of a window for a backlog younger than a few batch deadlines', async (t) => {
     const { time, wal, transport } = backlog(t, 0);
     // The newest sample is new, the oldest 99 s old: a 60 s deadline makes that young.
-    const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 60_000 });
+    const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 60_000, metered: true });
     t.after(stop);
     assert.equal(await drained(wal, time, 60_000), 0);
     const runs = transport.requests.flatMap((r) => [...r.values()].map((ts) => ts.length));
     assert.ok(Math.max(...runs) <= 5, `samples per series per request: ${runs.join(' ')}`);
   });
 
+  it('drains an old backlog in rounds of a window while bytes are cheap (no metered uplink, the link far faster than the stream)', async (t) => {
+    const { time, start, wal, transport } = backlog(t, 60_000);
+    const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 5_000 });
+    t.after(stop);
+    assert.equal(await drained(wal, time, 60_000), 0);
+    const runs = transport.requests.flatMap((r) => [...r.values()].map((ts) => ts.length));
+    assert.ok(Math.max(...runs) <= 5, `samples per series per request: ${runs.join(' ')}`);
+    for (const ts of deliveredPerSeries(transport.requests).values()) assert.deepEqual(ts, scrapeTimes(start));
+  });
+
   it('resends a span whose pass failed, without loss, and delivers each series in order after the resend', async (t) => {
     const { time, start, wal, transport } = backlog(t, 60_000);
     let encodes = 0;
     const { stop, counted } = startTestSender(wal, transport, time, {
-      capacity: CAPACITY, batchSendDeadlineMs: 5_000,
+      capacity: CAPACITY, batchSendDeadlineMs: 5_000, metered: true,
       // The fifth request of the first span throws, as a broken invariant would: the span fails.
       beforeEncode: () => { if (++encodes === 5) throw new Error('broken invariant'); },
     });
@@ -135,13 +145,13 @@ describe('sender catch-up across a restart', () => {
     const { time, start, wal, transport } = backlog(t, 60_000);
     const cursor = wal.consumer('c').acked();
     const failing = recordingTransport(3);
-    const first = startTestSender(wal, failing, time, { capacity: CAPACITY, batchSendDeadlineMs: 5_000 });
+    const first = startTestSender(wal, failing, time, { capacity: CAPACITY, batchSendDeadlineMs: 5_000, metered: true });
     await time.until(() => false, 2_000);
     await first.stop();
     assert.equal(failing.requests.length, 3);
     assert.ok(failing.requests.every((r) => [...r.values()].every((ts) => ts.length >= 20)), 'the three requests were passes of a span');
     assert.deepEqual(wal.consumer('c').acked(), cursor, 'the span was not acked');
-    const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 5_000 });
+    const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 5_000, metered: true });
     t.after(stop);
     assert.equal(await drained(wal, time, 60_000), 0);
     const delivered = deliveredPerSeries(transport.requests);
