@@ -15,7 +15,11 @@ import type { Clock } from '../lib/clock.js';
 
 /** The measured stream of one endpoint. */
 export interface StreamRate {
-  /** Wire bytes a second; null until two rounds were acked. */
+  /**
+   * Wire bytes a second of the stream: measured over rounds that follow a round that left nothing
+   * pending (a drain's rounds send faster than samples arrive, and would make the stream look
+   * several times larger than the link); null until such a round was acked.
+   */
   readonly bytesPerSecond: number | null;
   /**
    * Samples a second, measured between rounds that left nothing pending; until then the last
@@ -54,7 +58,7 @@ export function createStreamRate(clock: Clock): StreamRate {
     },
     roundSent(bytes) {
       const now = clock.now();
-      if (lastRoundAt !== null && now > lastRoundAt) {
+      if (wasCaughtUp && lastRoundAt !== null && now > lastRoundAt) {
         const rate = (bytes * 1000) / (now - lastRoundAt);
         bytesPerSecond = bytesPerSecond === null ? rate : 0.8 * bytesPerSecond + 0.2 * rate;
       }

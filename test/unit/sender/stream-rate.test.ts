@@ -8,13 +8,38 @@ describe('stream rate', () => {
     const clock = createManualClock();
     const stream = createStreamRate(clock);
     stream.roundSent(5000);
+    stream.roundEnded(100, 0);
     assert.equal(stream.bytesPerSecond, null, 'one round says nothing about a rate');
     clock.advance(2000);
     stream.roundSent(4000);
+    stream.roundEnded(100, 0);
     assert.equal(stream.bytesPerSecond, 2000);
     clock.advance(1000);
     stream.roundSent(7000);
+    stream.roundEnded(100, 0);
     assert.equal(stream.bytesPerSecond, 0.8 * 2000 + 0.2 * 7000);
+  });
+
+  it('leaves the bytes a second of the stream as they were while a backlog drains', () => {
+    const clock = createManualClock();
+    const stream = createStreamRate(clock);
+    stream.roundSent(1000);
+    stream.roundEnded(100, 0);
+    clock.advance(1000);
+    stream.roundSent(1000);
+    stream.roundEnded(100, 0);
+    assert.equal(stream.bytesPerSecond, 1000);
+    // A backlog found: its rounds go back to back, far faster than the stream.
+    clock.advance(1000);
+    stream.roundSent(1000);
+    stream.roundEnded(100, 50_000);
+    clock.advance(100);
+    stream.roundSent(400_000);
+    stream.roundEnded(20_000, 30_000);
+    clock.advance(100);
+    stream.roundSent(400_000);
+    stream.roundEnded(20_000, 10_000);
+    assert.equal(stream.bytesPerSecond, 1000);
   });
 
   it('measures samples a second only between two rounds that left nothing pending', () => {
