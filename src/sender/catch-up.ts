@@ -3,7 +3,8 @@
  *
  * A round's window (queue capacity × max shards) holds a few samples of each series when many
  * series are scraped often (4 at 10,000 series a second), so every request would repeat each
- * series' labels for 4 samples. While the backlog is old, the sender instead takes a span of
+ * series' labels for 4 samples. While bytes count (sender.ts `bytesAreCheap`) and the backlog is
+ * old, the sender instead takes a span of
  * SPAN_WINDOWS windows, counts its samples per series (`WalConsumer.countRefs`), and sends it in
  * passes: each pass re-reads the span but keeps only a range of series refs holding at most one
  * window (`refRanges`, `WalConsumer.readRefs`), so memory stays one window while a request

@@ -14,10 +14,10 @@
  * saving on the wire). A backlog goes at once either way.
  *
  * Catch-up. While bytes are not cheap and the backlog's oldest sample is a few batch deadlines
- * old, a round sends a span of many windows instead of one (catch-up.ts): one pass per range of series, each pass a window
- * at most, grouped and split over the shards like a window, the span acked after its last pass.
- * A request then carries tens of samples of each series instead of a few. A span that fails goes
- * again as ordinary rounds.
+ * old, a round sends a span of many windows instead of one (catch-up.ts): one pass per range of
+ * series, each pass a window at most, grouped and split over the shards like a window, the span
+ * acked after its last pass. A request then carries tens of samples of each series instead of a
+ * few. A span that fails goes again as ordinary rounds.
  *
  * A round that throws (an encoding error, a broken invariant) is rewound: every shard of it is
  * stopped and awaited before the cursor moves back, so no shard of a failed round overlaps the
