@@ -1,5 +1,6 @@
-import { decodeChunk, MAX_CHUNK_SAMPLES, SeriesState, type SampleColumns } from './encoding.js';
+import { decodeChunk, decodeChunkBody, inflateChunk, MAX_CHUNK_SAMPLES, SeriesState, type SampleColumns } from './encoding.js';
 import { comparePositions, type ChunkRow, type PastCursor, type SegmentSpan } from './past-cursor.js';
+import { SpanBodies, type InflatedChunk } from './span-bodies.js';
 import type { RefCounts, WalBatch, WalConsumer, WalPosition } from './wal.js';
 
 /** What a consumer needs of its WAL: chunk reads, segment bounds, cursor storage and the hook for trouble. */
@@ -27,7 +28,8 @@ function allocColumns(n: number): SampleColumns {
  * that starts mid-segment (after a restart) replays the segment's earlier chunks. `rewind` does not:
  * the first read from the acked position keeps a copy of the series state there, so a sender may
  * read the same span several times, one range of series each time (`readRefs`), each time
- * decoding the values of that range only.
+ * decoding the values of that range only; the span's chunks are inflated once, when `countRefs`
+ * reads them (span-bodies.ts).
  */
 export class SqliteWalConsumer implements WalConsumer {
   private readonly state = new SeriesState();
@@ -44,6 +46,9 @@ export class SqliteWalConsumer implements WalConsumer {
   private ackedPos: WalPosition;
   // The series state just before the chunk holding `ackedPos` (chunk `chunk` of `segment`).
   private readonly ackedState = new SeriesState();
+  private readonly spanBodies = new SpanBodies();
+  // While set, the chunks a walk reads are kept in `spanBodies` (`countRefs`).
+  private keepingSpan = false;
   private ackedStateAt: { position: WalPosition; chunk: number; segment: number } | null = null;
 
   constructor(private readonly host: ConsumerHost, readonly name: string, start: WalPosition) {
@@ -69,27 +74,33 @@ export class SqliteWalConsumer implements WalConsumer {
   countRefs(maxSamples: number, maxPerSeries: number): RefCounts | null {
     if (maxSamples < 1 || maxPerSeries < 1) throw new Error('maxSamples and maxPerSeries must be at least 1');
     this.counts.fill(0);
+    this.spanBodies.clear();
+    this.keepingSpan = true;
     let n = 0;
-    // No series' values are decoded: counting needs the refs alone.
-    this.walkRange(0, 0, null, (from, to) => {
-      const refs = this.decoded.refs;
-      const before = n;
-      for (let i = from; i < to; i++) {
-        const ref = refs[i]!;
-        if (ref >= this.counts.length) this.counts = grown(this.counts, ref);
-        const count = ++this.counts[ref]!;
-        if (++n <= maxSamples && count <= maxPerSeries) continue;
-        // Over a limit: stop before this chunk, so that the next span starts at a chunk, where
-        // `rewind` finds the series state it kept; only a first chunk too large is cut inside.
-        this.counts[ref]!--;
-        n--;
-        if (before === 0) return i - from;
-        for (let j = from; j < i; j++) this.counts[refs[j]!]!--;
-        n = before;
-        return 0;
-      }
-      return to - from;
-    });
+    try {
+      // No series' values are decoded: counting needs the refs alone.
+      this.walkRange(0, 0, null, (from, to) => {
+        const refs = this.decoded.refs;
+        const before = n;
+        for (let i = from; i < to; i++) {
+          const ref = refs[i]!;
+          if (ref >= this.counts.length) this.counts = grown(this.counts, ref);
+          const count = ++this.counts[ref]!;
+          if (++n <= maxSamples && count <= maxPerSeries) continue;
+          // Over a limit: stop before this chunk, so that the next span starts at a chunk, where
+          // `rewind` finds the series state it kept; only a first chunk too large is cut inside.
+          this.counts[ref]!--;
+          n--;
+          if (before === 0) return i - from;
+          for (let j = from; j < i; j++) this.counts[refs[j]!]!--;
+          n = before;
+          return 0;
+        }
+        return to - from;
+      });
+    } finally {
+      this.keepingSpan = false;
+    }
     return n === 0 ? null : { samples: n, end: this.readPos, counts: this.counts };
   }
 
@@ -122,6 +133,7 @@ export class SqliteWalConsumer implements WalConsumer {
     if (comparePositions(position, this.readPos) > 0) throw new Error(`ack of ${position.chunk}:${position.offset} beyond what ${this.name} has read`);
     this.host.saveCursor(this.name, position);
     this.ackedPos = position;
+    this.spanBodies.dropBefore(position.chunk);
   }
 
   acked(): WalPosition {
@@ -207,14 +219,15 @@ export class SqliteWalConsumer implements WalConsumer {
   private ensureDecoded(): Omit<ChunkRow, 'data'> | null {
     for (;;) {
       if (this.decodedRow !== null && this.decodedRow.id === this.readPos.chunk) return this.decodedRow;
-      const row = this.host.past.firstChunk(this.readPos);
-      if (row === undefined) return null;
+      const chunk = this.inflatedAt(this.readPos.chunk);
+      if (chunk === undefined) return null;
+      const { row } = chunk;
       const fromAcked = comparePositions(this.readPos, this.ackedPos) === 0;
       if (row.id !== this.readPos.chunk) this.readPos = { chunk: row.id, offset: 0 };
       try {
         this.prepareState(row);
         if (fromAcked) this.keepAckedState(row);
-        this.decodedCount = decodeChunk(row.data, this.state, this.decoded, this.decodeRange?.fromRef, this.decodeRange?.toRef);
+        this.decodedCount = decodeChunkBody(chunk.body, this.state, this.decoded, this.decodeRange?.fromRef, this.decodeRange?.toRef);
         this.stateChunk = row.id;
       } catch (error) {
         this.skipCorruptSegment(row, error);
@@ -224,7 +237,7 @@ export class SqliteWalConsumer implements WalConsumer {
         this.skipCorruptSegment(row, new Error(`chunk ${row.id} holds ${this.decodedCount} samples, its row says ${row.samples}`));
         continue;
       }
-      this.decodedRow = { id: row.id, segment: row.segment, samples: row.samples, bytes: row.bytes };
+      this.decodedRow = row;
       if (this.readPos.offset >= this.decodedCount) {
         this.readPos = { chunk: row.id + 1, offset: 0 };
         continue;
@@ -233,8 +246,26 @@ export class SqliteWalConsumer implements WalConsumer {
     }
   }
 
+  /** The first chunk at or after chunk id `position`, inflated, from the span's cache or the WAL; undefined when none is committed. */
+  private inflatedAt(position: number): InflatedChunk | undefined {
+    const cached = this.spanBodies.find(position, (segment) => this.host.segmentBounds(segment) !== undefined);
+    if (cached !== undefined) return cached;
+    const stored = this.host.past.firstChunk({ chunk: position, offset: 0 });
+    if (stored === undefined) return undefined;
+    const { data, ...row } = stored;
+    let body: Buffer;
+    try {
+      body = inflateChunk(data);
+    } catch (error) {
+      this.skipCorruptSegment(row, error);
+      return this.inflatedAt(this.readPos.chunk);
+    }
+    if (this.keepingSpan) this.spanBodies.add(position, row, body);
+    return { row, body };
+  }
+
   /** Brings the series state to just before chunk `row`, replaying its segment when needed. */
-  private prepareState(row: ChunkRow): void {
+  private prepareState(row: Omit<ChunkRow, 'data'>): void {
     if (row.segment === this.stateSegment && this.stateChunk < row.id) {
       // Sequential read: every chunk between stateChunk and row.id belongs to another segment
       // or does not exist, because a segment's chunks are contiguous in id order.
@@ -250,18 +281,19 @@ export class SqliteWalConsumer implements WalConsumer {
   }
 
   /** Keeps the series state before `row`, the chunk of the acked position, for `rewind` (once per acked position). */
-  private keepAckedState(row: ChunkRow): void {
+  private keepAckedState(row: Omit<ChunkRow, 'data'>): void {
     const kept = this.ackedStateAt;
     if (kept !== null && comparePositions(kept.position, this.ackedPos) === 0) return;
     this.ackedState.copyFrom(this.state);
     this.ackedStateAt = { position: this.ackedPos, chunk: row.id, segment: row.segment };
   }
 
-  private skipCorruptSegment(row: ChunkRow, error: unknown): void {
+  private skipCorruptSegment(row: Omit<ChunkRow, 'data'>, error: unknown): void {
     const bounds = this.host.segmentBounds(row.segment);
     this.host.dropCorruptSegment(row.segment, error instanceof Error ? error.message : String(error));
     this.stateSegment = -1;
     this.decodedRow = null;
+    this.spanBodies.clear();
     this.readPos = { chunk: Math.max(bounds?.lastChunk ?? 0, row.id) + 1, offset: 0 };
   }
 }

@@ -275,7 +275,16 @@ export function encodeChunk(columns: SampleColumns, start: number, end: number, 
  * skipping costs about a third of decoding).
  */
 export function decodeChunk(data: Uint8Array, state: SeriesState, out: SampleColumns, fromRef = 0, toRef = Number.POSITIVE_INFINITY): number {
-  const body = inflateSync(data);
+  return decodeChunkBody(inflateChunk(data), state, out, fromRef, toRef);
+}
+
+/** A stored chunk's body, inflated: what `decodeChunkBody` decodes, for a reader that decodes one chunk several times. */
+export function inflateChunk(data: Uint8Array): Buffer {
+  return inflateSync(data);
+}
+
+/** `decodeChunk` of a body `inflateChunk` gave. */
+export function decodeChunkBody(body: Buffer, state: SeriesState, out: SampleColumns, fromRef = 0, toRef = Number.POSITIVE_INFINITY): number {
   const r = new ByteReader(body);
   if (r.byte() !== FORMAT_VERSION) throw new Error('unknown chunk format version');
   const count = r.uvarint();

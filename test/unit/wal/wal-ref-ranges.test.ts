@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { createManualClock } from '../../../src/lib/clock.js';
+import { PastCursor } from '../../../src/wal/past-cursor.js';
 import type { Wal, WalConsumer } from '../../../src/wal/wal.js';
 import { tempDir } from '../../helpers/temp-dir.js';
-import { openTestWal, seriesLabels } from '../../helpers/wal-fixture.js';
+import { openTestWal, recordingCounters, seriesLabels } from '../../helpers/wal-fixture.js';
 
 const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
 // A staleness marker: its payload must come through a filtered read bit for bit.
@@ -14,13 +15,12 @@ interface Sample { ref: number; t: number; bits: string }
 /**
  * A WAL in a temporary directory, both removed after test `t`, holding `rounds` commits of one
  * sample per series, 7 s apart, crossing a segment boundary every 60 s; series 3 goes stale in
- * the last.
+ * the last. `clock` ends 140 s after T0.
  */
-function filledWal(t: TestContext, series: number, rounds: number): Wal {
+function filledWal(t: TestContext, series: number, rounds: number, clock = createManualClock(T0), options: Parameters<typeof openTestWal>[1] = {}): Wal {
   const dir = tempDir();
   t.after(dir.remove);
-  const clock = createManualClock(T0);
-  const wal = openTestWal(dir.path, { clock, segmentDurationMs: 60_000 });
+  const wal = openTestWal(dir.path, { clock, segmentDurationMs: 60_000, ...options });
   t.after(() => wal.close());
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < series; i++) wal.append(wal.seriesRef(seriesLabels(i)), clock.now(), r === rounds - 1 && i === 3 ? STALE : r * 0.5 + i);
@@ -113,5 +113,40 @@ describe('WAL reads by range of series', () => {
     assert.ok(batch.refs.buffer.byteLength <= 60 * 4 && batch.values.buffer.byteLength <= 60 * 8 && batch.timestamps.buffer.byteLength <= 60 * 8);
     consumer.rewind();
     assert.throws(() => consumer.readRefs(59, 0, 4, span.end), /more than 59 samples/);
+  });
+
+  it('fetches a span\'s chunks from the database once, however many ranges read it', (t) => {
+    const wal = filledWal(t, 10, 20);
+    const consumer = wal.consumer('c');
+    const fetches = t.mock.method(PastCursor.prototype, 'firstChunk');
+    const span = consumer.countRefs(150, 1000)!;
+    const counted = fetches.mock.callCount();
+    assert.ok(counted >= 15, `counting fetched ${counted} chunks`);
+    for (const [lo, hi] of [[0, 4], [4, 7], [7, Infinity]] as const) {
+      consumer.rewind();
+      assert.ok(consumer.readRefs(150, lo, hi, span.end) !== null);
+    }
+    assert.equal(fetches.mock.callCount(), counted);
+  });
+
+  it('reads no sample of a segment truncated between a span\'s count and its ranges', (t) => {
+    const clock = createManualClock(T0);
+    const counters = recordingCounters();
+    // Rounds 0-19 at 7 s: the first segment's last sample is at 56 s.
+    const wal = filledWal(t, 10, 20, clock, { retentionMs: 90_000, counters });
+    const consumer = wal.consumer('c');
+    const span = consumer.countRefs(1000, 1000)!;
+    assert.equal(span.samples, 200);
+    // Past retention at 56 s + 90 s.
+    clock.advance(146_001 - 140_000);
+    wal.truncate();
+    assert.equal(counters.dropped.retention, 90);
+    const rest = readEverything(wal.consumer('x'));
+    const got: Sample[] = [];
+    for (const [lo, hi] of [[0, 5], [5, Infinity]] as const) {
+      consumer.rewind();
+      got.push(...samplesOf(consumer.readRefs(1000, lo, hi, span.end)));
+    }
+    assert.deepEqual(got.sort((a, b) => a.ref - b.ref || a.t - b.t), rest.sort((a, b) => a.ref - b.ref || a.t - b.t));
   });
 });
