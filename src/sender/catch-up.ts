@@ -1,10 +1,11 @@
 /**
- * Catch-up spans: how a sender sends an old backlog as long runs of each series.
+ * Catch-up spans: how a sender sends more than a window as long runs of each series.
  *
  * A round's window (queue capacity × max shards) holds a few samples of each series when many
  * series are scraped often (4 at 10,000 series a second), so every request would repeat each
- * series' labels for 4 samples. While bytes count (sender.ts `bytesAreCheap`) and the backlog is
- * old, the sender instead takes a span of
+ * series' labels for 4 samples. While bytes count (sender.ts `bytesAreCheap`) and more than a
+ * window waits (a backlog, or a steady stream left to gather up to the batch deadline), the
+ * sender instead takes a span of up to
  * SPAN_WINDOWS windows, counts its samples per series (`WalConsumer.countRefs`), and sends it in
  * passes: each pass re-reads the span but keeps only a range of series refs holding at most one
  * window (`refRanges`, `WalConsumer.readRefs`), so memory stays one window while a request
@@ -19,16 +20,6 @@
 // whole span, decoding only its own series' values: measured at 10,000 series on an x86 core,
 // reading 2M samples in spans costs 2.4 s of CPU against 0.3 s in windows.
 export const SPAN_WINDOWS = 16;
-// A backlog is old once its oldest sample waited this many batch deadlines: a steady stream,
-// sent every deadline, never gets there, so steady state keeps its rounds and its low lag.
-const CATCH_UP_DEADLINES = 3;
-
-/** Whether a backlog whose oldest sample is `oldestMs` old at `nowMs`, and larger than a window, goes in spans. */
-export function isCatchUp(backlog: { samples: number; oldestTimestampMs: number | null }, window: number, nowMs: number, batchSendDeadlineMs: number): boolean {
-  if (backlog.samples <= window || backlog.oldestTimestampMs === null) return false;
-  return nowMs - backlog.oldestTimestampMs > CATCH_UP_DEADLINES * batchSendDeadlineMs;
-}
-
 /**
  * Cuts the refs of `counts` (samples per series ref) into consecutive ranges [from, to), the last
  * open at the top, of at most `perPass` samples each (none when a single series holds more: `countRefs` is asked for no

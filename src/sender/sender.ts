@@ -9,15 +9,15 @@
  * holds across rounds because rounds do not overlap. An idle sender is woken by the next commit.
  * While bytes are cheap (not OUTPOST_UPLINK_METERED, link and byte cap with room to spare: see
  * `bytesAreCheap`) a round goes out right after each commit, so a sample waits about a commit
- * interval. Otherwise a window waits to fill up to OUTPOST_QUEUE_BATCH_SEND_DEADLINE, so a steady
- * stream sends several samples of a series per request (labels once per request: the main
+ * interval. Otherwise samples gather up to OUTPOST_QUEUE_BATCH_SEND_DEADLINE (or a span's worth), so a
+ * steady stream sends several samples of a series per request (labels once per request: the main
  * saving on the wire). A backlog goes at once either way.
  *
- * Catch-up. While bytes are not cheap and the backlog's oldest sample is a few batch deadlines
- * old, a round sends a span of many windows instead of one (catch-up.ts): one pass per range of
- * series, each pass a window at most, grouped and split over the shards like a window, the span
- * acked after its last pass. A request then carries tens of samples of each series instead of a
- * few. A span that fails goes again as ordinary rounds.
+ * Catch-up. While bytes are not cheap and more than a window waits, a round sends a span of up to
+ * SPAN_WINDOWS windows instead of one (catch-up.ts): one pass per range of series, each pass a
+ * window at most, grouped and split over the shards like a window, the span acked after its last
+ * pass. A request then carries every sample of its series in the span, tens after an outage,
+ * instead of the few a window holds. A span that fails goes again as ordinary rounds.
  *
  * A round that throws (an encoding error, a broken invariant) is rewound: every shard of it is
  * stopped and awaited before the cursor moves back, so no shard of a failed round overlaps the
@@ -62,7 +62,7 @@ import { createThrottle, throttledWarn, type Logger } from '../lib/log.js';
 import type { WalBatch, WalConsumer, WalPosition } from '../wal/wal.js';
 import { createAgeLimit } from './age-limit.js';
 import type { BandwidthEstimator } from './bandwidth.js';
-import { isCatchUp, refRanges, SPAN_WINDOWS } from './catch-up.js';
+import { refRanges, SPAN_WINDOWS } from './catch-up.js';
 import { createBackoff } from './backoff.js';
 import { createPace } from './pace.js';
 import type { Concurrency } from './concurrency.js';
@@ -206,9 +206,9 @@ export function startSender(options: SenderOptions): Sender {
    * Whether bytes are cheap: the uplink is not metered, and neither the measured link nor the byte
    * cap is within EAGER_HEADROOM of what the stream needs. Then a round goes out as soon as samples
    * are committed rather than waiting up to the batch deadline for a fuller window (waiting saves
-   * bytes, as a series' labels go once per request, but costs seconds of lag), and an old backlog
-   * drains in windows rather than catch-up spans (spans save about a fifth of the bytes but read
-   * the WAL once per pass, which costs CPU and, until V8 collects it, memory).
+   * bytes, as a series' labels go once per request, but costs seconds of lag), and more than a
+   * window goes in windows rather than catch-up spans (spans save about a fifth of the bytes but
+   * decode the span once per pass, which costs CPU).
    */
   function bytesAreCheap(): boolean {
     if (options.metered === true) return false;
@@ -235,11 +235,13 @@ export function startSender(options: SenderOptions): Sender {
     }
     waitingSince ??= clock.now();
     const cheap = bytesAreCheap();
-    if (backlog.samples < window && clock.now() - waitingSince < queue.batchSendDeadlineMs && !waits.stopping && !(status.up && cheap)) return false;
+    // While bytes count, a stream gathers up to the deadline past a window: a span carries it all.
+    const gathering = backlog.samples < (cheap ? window : SPAN_WINDOWS * window);
+    if (gathering && clock.now() - waitingSince < queue.batchSendDeadlineMs && !waits.stopping && !(status.up && cheap)) return false;
     const start = consumer.acked();
     const started = clock.now();
     // A batch that failed goes again as a round, so that a poisoned sample costs a window at most.
-    const span = failedAt === null && !cheap && isCatchUp(backlog, window, clock.now(), queue.batchSendDeadlineMs) ? consumer.countRefs(SPAN_WINDOWS * window, window) : null;
+    const span = failedAt === null && !cheap && backlog.samples > window ? consumer.countRefs(SPAN_WINDOWS * window, window) : null;
     let sent: { delivered: boolean; bytes: number; filtered: number };
     if (span === null) {
       const batch = consumer.read(window);

@@ -99,14 +99,23 @@ describe('sender catch-up', () => {
     for (const ts of delivered.values()) assert.deepEqual(ts, expected);
   });
 
-  it('keeps rounds of a window for a backlog younger than a few batch deadlines', async (t) => {
-    const { time, wal, transport } = backlog(t, 0);
-    // The newest sample is new, the oldest 99 s old: a 60 s deadline makes that young.
-    const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 60_000, metered: true });
+  it('gathers a metered stream past a window up to the batch deadline and sends the deadline\'s samples of each series in one request', async (t) => {
+    const dir = tempDir();
+    t.after(dir.remove);
+    const time = fakeTime(Date.now());
+    const wal = openTestWal(dir.path, { consumers: ['c'] });
+    t.after(() => wal.close());
+    const transport = recordingTransport();
+    const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 20_000, metered: true });
     t.after(stop);
-    assert.equal(await drained(wal, time, 60_000), 0);
-    const runs = transport.requests.flatMap((r) => [...r.values()].map((ts) => ts.length));
-    assert.ok(Math.max(...runs) <= 5, `samples per series per request: ${runs.join(' ')}`);
+    // 30 one-second scrapes, sent as they come: a window holds 5 of them, the deadline 20.
+    for (let s = 0; s < 30; s++) {
+      for (let i = 0; i < SERIES; i++) wal.append(wal.seriesRef(seriesLabels(i)), time.clock.now(), s);
+      wal.commit();
+      await time.advance(1_000);
+    }
+    const runs = transport.requests.slice(0, 3).flatMap((r) => [...r.values()].map((ts) => ts.length));
+    assert.ok(runs.length > 0 && Math.min(...runs) >= 18, `samples per series per request: ${runs.join(' ')}`);
   });
 
   it('drains an old backlog in rounds of a window while bytes are cheap (no metered uplink, the link far faster than the stream)', async (t) => {
