@@ -15,7 +15,7 @@ import { loadRelabelFile } from '../relabel/load.js';
 import type { RelabelRule } from '../relabel/rules.js';
 import { REDACTED, redactHeaderText, redactUrls } from './redact.js';
 import type { ConfigError, ConfigResult, ConfigShape, DeepReadonly, EndpointConfig, EndpointSettings, RemoteWriteAuth } from './types.js';
-import { ENDPOINT_ONLY_SETTINGS, VARIABLES, type VariableName } from './variables.js';
+import { ENDPOINT_ONLY_SETTINGS, METERED_BATCH_SEND_DEADLINE_MS, VARIABLES, type VariableName } from './variables.js';
 import { closest, ENDPOINT_PREFIX, endpointEnv, endpointVariable, receiverKey, scanEndpointVariables, unnamedEndpointName } from './endpoints.js';
 
 export { redactConfig } from './redact.js';
@@ -272,10 +272,11 @@ function readRemoteWrite(r: Reader, env: NodeJS.ProcessEnv): ConfigShape['remote
     receiverKey,
     (url) => `${redactUrls(url)} is listed twice (credentials aside)`,
   ));
-  const shared = readSendSettings(r);
+  const uplinkMetered = r.read('OUTPOST_UPLINK_METERED', parseBoolean);
+  const shared = readSendSettings(r, uplinkMetered);
   const unnamed = urls.map((url, i): EndpointConfig => ({ name: unnamedEndpointName(i), url, ...shared, relabelConfigFile: null, relabelRules: [] }));
-  const endpoints = [...unnamed, ...readNamedEndpoints(r, env, unnamed)];
-  return { urls, uplinkMetered: r.read('OUTPOST_UPLINK_METERED', parseBoolean), ...shared, endpoints };
+  const endpoints = [...unnamed, ...readNamedEndpoints(r, env, unnamed, uplinkMetered)];
+  return { urls, uplinkMetered, ...shared, endpoints };
 }
 
 /**
@@ -283,7 +284,7 @@ function readRemoteWrite(r: Reader, env: NodeJS.ProcessEnv): ConfigShape['remote
  * of the environment (endpoints.ts); their problems go to `r`. Two endpoints may not name one
  * receiver: a receiver's WAL cursor is named by its URL without credentials.
  */
-function readNamedEndpoints(r: Reader, env: NodeJS.ProcessEnv, unnamed: readonly EndpointConfig[]): EndpointConfig[] {
+function readNamedEndpoints(r: Reader, env: NodeJS.ProcessEnv, unnamed: readonly EndpointConfig[], uplinkMetered: boolean): EndpointConfig[] {
   const scan = scanEndpointVariables(env);
   r.errors.push(...scan.errors);
   const receivers = new Map(unnamed.map((e) => [receiverKey(e.url), 'OUTPOST_REMOTE_WRITE_URL']));
@@ -301,7 +302,7 @@ function readNamedEndpoints(r: Reader, env: NodeJS.ProcessEnv, unnamed: readonly
     receivers.set(key, urlVariable);
     const view = endpointEnv(env, declared.name);
     const reader = createReader(view.env, view.variableOf);
-    const settings = readSendSettings(reader);
+    const settings = readSendSettings(reader, uplinkMetered);
     const relabel = readWriteRelabel(endpointVariable(declared.name, 'RELABEL_CONFIG_FILE'), env);
     r.errors.push(...reader.errors, ...relabel.errors);
     endpoints.push({ name: declared.name.toLowerCase(), url: url.ok ? url.value : declared.url, ...settings, relabelConfigFile: relabel.path, relabelRules: relabel.rules });
@@ -319,15 +320,18 @@ function readWriteRelabel(variable: string, env: NodeJS.ProcessEnv): { path: str
   return { path, rules: [], errors: result.errors.map((problem) => ({ variable, problem, value: path, example })) };
 }
 
-/** The settings an endpoint is sent with, from the unnamed variables (or an endpoint's view of them). */
-function readSendSettings(r: Reader): EndpointSettings {
+/**
+ * The settings an endpoint is sent with, from the unnamed variables (or an endpoint's view of
+ * them). On a metered uplink an unset batch deadline is METERED_BATCH_SEND_DEADLINE_MS.
+ */
+function readSendSettings(r: Reader, uplinkMetered: boolean): EndpointSettings {
   const headers = r.read('OUTPOST_REMOTE_WRITE_HEADERS', parseHeaders);
   const queue = {
     capacity: r.read('OUTPOST_QUEUE_CAPACITY', integer(1, 10_000_000)),
     minShards: r.read('OUTPOST_QUEUE_MIN_SHARDS', integer(1, 1000)),
     maxShards: r.read('OUTPOST_QUEUE_MAX_SHARDS', integer(1, 1000)),
     maxSamplesPerSend: r.read('OUTPOST_QUEUE_MAX_SAMPLES_PER_SEND', integer(1, 1_000_000)),
-    batchSendDeadlineMs: r.read('OUTPOST_QUEUE_BATCH_SEND_DEADLINE', positiveDuration),
+    batchSendDeadlineMs: uplinkMetered && r.given('OUTPOST_QUEUE_BATCH_SEND_DEADLINE') === undefined ? METERED_BATCH_SEND_DEADLINE_MS : r.read('OUTPOST_QUEUE_BATCH_SEND_DEADLINE', positiveDuration),
     minBackoffMs: r.read('OUTPOST_QUEUE_MIN_BACKOFF', positiveDuration),
     maxBackoffMs: r.read('OUTPOST_QUEUE_MAX_BACKOFF', positiveDuration),
     retryOnHttp429: r.read('OUTPOST_QUEUE_RETRY_ON_HTTP_429', parseBoolean),

@@ -187,3 +187,11 @@ test('check-config output shows every endpoint with its effective settings, secr
   assert.deepEqual(endpoints[0]!.headers, { 'X-Scope-OrgID': 'farm7', 'X-Api-Key': '<redacted>' });
   assert.equal(endpoints[0]!.timeoutMs, 30_000, 'effective settings, defaults included');
 });
+
+test('a metered uplink makes an unset batch deadline 15s for every endpoint, and a set one stays as set', () => {
+  const deadlines = (env: NodeJS.ProcessEnv) => config({ OUTPOST_REMOTE_WRITE_URL: 'http://a.example/w', OUTPOST_ENDPOINT_SITE_URL: SITE, ...env }).remoteWrite.endpoints.map((e) => e.queue.batchSendDeadlineMs);
+  assert.deepEqual(deadlines({}), [5_000, 5_000]);
+  assert.deepEqual(deadlines({ OUTPOST_UPLINK_METERED: 'true' }), [15_000, 15_000]);
+  assert.deepEqual(deadlines({ OUTPOST_UPLINK_METERED: 'true', OUTPOST_QUEUE_BATCH_SEND_DEADLINE: '5s' }), [5_000, 5_000], 'inherited when set');
+  assert.deepEqual(deadlines({ OUTPOST_UPLINK_METERED: 'true', OUTPOST_ENDPOINT_SITE_QUEUE_BATCH_SEND_DEADLINE: '2s' }), [15_000, 2_000]);
+});
