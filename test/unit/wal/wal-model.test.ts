@@ -1,6 +1,7 @@
 /**
  * Model-based test of the SQLite WAL (fast-check `commands`): random sequences of append, commit,
- * read, ack, rewind, truncate, clock advance and reopen run against the real WAL in a temp dir and
+ * read, span read (count, then ranges of series, as a catch-up span), ack, rewind, truncate, clock
+ * advance and reopen run against the real WAL in a temp dir and
  * against a plain in-memory model, and every observable result must agree.
  *
  * The model numbers committed samples 0, 1, 2, … in commit order (a `seq`) and keeps cursors as
@@ -22,9 +23,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createManualClock } from '../../../src/lib/clock.js';
+import { refRanges } from '../../../src/sender/catch-up.js';
 import { labelsKey, type Labels } from '../../../src/model/labels.js';
 import { openSqliteWal } from '../../../src/wal/sqlite-wal.js';
-import type { Wal, WalConsumer, WalPosition } from '../../../src/wal/wal.js';
+import type { Wal, WalBatch, WalConsumer, WalPosition } from '../../../src/wal/wal.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { recordingCounters } from '../../helpers/wal-fixture.js';
 
@@ -199,21 +201,76 @@ class ReadCommand implements WalCommand {
       return;
     }
     assert.ok(batch !== null, `${this.name} gets a batch of ${expected.length}`);
-    const actual: ModelSample[] = [];
-    for (let i = 0; i < batch.count; i++) {
-      const labels = r.wal.labels(batch.refs[i]!);
-      assert.ok(labels !== undefined, `labels of ref ${batch.refs[i]} read back`);
-      const series = SERIES_BY_KEY.get(labelsKey(labels));
-      assert.ok(series !== undefined, `known series ${labelsKey(labels)}`);
-      actual.push({ series, ts: batch.timestamps[i]!, value: batch.values[i]! });
-    }
     // deepStrictEqual compares numbers with Object.is: NaN matches NaN, -0 does not match 0.
-    assert.deepEqual(actual, expected.map(({ series, ts, value }) => ({ series, ts, value })), `${this.name} reads the committed samples in order`);
+    assert.deepEqual(modelSamples(r, batch), expected.map(({ series, ts, value }) => ({ series, ts, value })), `${this.name} reads the committed samples in order`);
     cursor.readSeq = expected.at(-1)!.seq + 1;
     cursor.lastBatch = { endSeq: cursor.readSeq, end: { ...batch.end } };
   }
   toString(): string {
     return `read(${this.name}, ${this.max})`;
+  }
+}
+
+/** A batch's samples as the model writes them, each ref resolved to its series through the WAL's labels. */
+function modelSamples(r: Real, batch: WalBatch): ModelSample[] {
+  const samples: ModelSample[] = [];
+  for (let i = 0; i < batch.count; i++) {
+    const labels = r.wal.labels(batch.refs[i]!);
+    assert.ok(labels !== undefined, `labels of ref ${batch.refs[i]} read back`);
+    const series = SERIES_BY_KEY.get(labelsKey(labels));
+    assert.ok(series !== undefined, `known series ${labelsKey(labels)}`);
+    samples.push({ series, ts: batch.timestamps[i]!, value: batch.values[i]! });
+  }
+  return samples;
+}
+
+/** Each series' samples in order, by series. */
+function bySeries(samples: readonly ModelSample[]): ModelSample[][] {
+  return SERIES.map((_, i) => samples.filter((s) => s.series === i).map(({ series, ts, value }) => ({ series, ts, value })));
+}
+
+/**
+ * A catch-up span as the sender reads it: rewind, count at most `max` samples and `perSeries` of
+ * a series from the acked position, then read them again one range of refs at a time. The span
+ * is the next samples after the acked one in commit order, and the ranges together hold each of
+ * its series' samples in order, every one once.
+ */
+class SpanCommand implements WalCommand {
+  constructor(private readonly name: ConsumerName, private readonly max: number, private readonly perSeries: number, private readonly perPass: number) {}
+  check(): boolean {
+    return true;
+  }
+  run(m: Model, r: Real): void {
+    const c = consumerOf(m, r, this.name);
+    const cursor = m.cursors.get(this.name)!;
+    c.rewind();
+    cursor.readSeq = cursor.ackedSeq;
+    cursor.lastBatch = null;
+    const unread = m.retained.filter((s) => s.seq >= cursor.readSeq);
+    const span = c.countRefs(this.max, this.perSeries);
+    if (unread.length === 0) {
+      assert.equal(span, null, `${this.name} has nothing to count`);
+      return;
+    }
+    assert.ok(span !== null && span.samples >= 1 && span.samples <= this.max, `${this.name} counts a span of 1 to ${this.max}`);
+    const expected = unread.slice(0, span.samples);
+    const counted = span.counts.reduce((n, k) => n + k, 0);
+    assert.equal(counted, span.samples, 'the counts add up to the span');
+    assert.ok(span.counts.every((k) => k <= this.perSeries), `at most ${this.perSeries} of a series`);
+    const read: ModelSample[] = [];
+    for (const [fromRef, toRef] of refRanges(span.counts, Math.max(this.perPass, this.perSeries))) {
+      c.rewind();
+      const pass = c.readRefs(span.samples, fromRef, toRef, span.end);
+      if (pass === null) continue;
+      assert.ok(pass.refs.every((ref) => ref >= fromRef && ref < toRef), `range ${fromRef}-${toRef} holds its refs only`);
+      read.push(...modelSamples(r, pass));
+    }
+    assert.deepEqual(bySeries(read), bySeries(expected), `${this.name} reads each series of the span in order`);
+    cursor.readSeq = expected.at(-1)!.seq + 1;
+    cursor.lastBatch = { endSeq: cursor.readSeq, end: { ...span.end } };
+  }
+  toString(): string {
+    return `span(${this.name}, ${this.max}, ${this.perSeries}, ${this.perPass})`;
   }
 }
 
@@ -326,6 +383,7 @@ const commandArbs: Array<fc.Arbitrary<WalCommand>> = [
   fc.constant(new CommitCommand()),
   fc.tuple(consumerArb, fc.integer({ min: 1, max: 12 })).map(([name, max]) => new ReadCommand(name, max)),
   fc.tuple(consumerArb, fc.integer({ min: 1, max: 12 })).map(([name, max]) => new ReadCommand(name, max)),
+  fc.tuple(consumerArb, fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 20 })).map(([name, max, perSeries, perPass]) => new SpanCommand(name, max, perSeries, perPass)),
   consumerArb.map((name) => new AckCommand(name)),
   consumerArb.map((name) => new AckCommand(name)),
   consumerArb.map((name) => new RewindCommand(name)),
