@@ -113,7 +113,9 @@ export class SqliteWalConsumer implements WalConsumer {
     const inWords = new Uint32Array(this.decoded.values.buffer);
     const outWords = new Uint32Array(out.values.buffer);
     let n = 0;
-    this.walkRange(fromRef, toRef, end, (from, to) => {
+    // A range open at the top (a span's last) decodes every series, so that the series state is
+    // right at the span's end and the next span reads on without replaying its segment.
+    this.walkRange(toRef === Number.POSITIVE_INFINITY ? 0 : fromRef, toRef, end, (from, to) => {
       for (let i = from; i < to; i++) {
         const ref = refs[i]!;
         if (ref < fromRef || ref >= toRef) continue;

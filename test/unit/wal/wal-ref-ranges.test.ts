@@ -149,4 +149,22 @@ describe('WAL reads by range of series', () => {
     }
     assert.deepEqual(got.sort((a, b) => a.ref - b.ref || a.t - b.t), rest.sort((a, b) => a.ref - b.ref || a.t - b.t));
   });
+
+  it('reads on from a span whose last range is open at the top without replaying the segment before it', (t) => {
+    const wal = filledWal(t, 10, 20);
+    const expected = readEverything(wal.consumer('x'));
+    const consumer = wal.consumer('c');
+    // Spans of 3 chunks end inside the 60 s segments (about 9 chunks each).
+    const replays = t.mock.method(PastCursor.prototype, 'chunksBefore');
+    const got: Sample[] = [];
+    for (let span = consumer.countRefs(30, 1000); span !== null; span = consumer.countRefs(30, 1000)) {
+      for (const [lo, hi] of [[0, 4], [4, Infinity]] as const) {
+        consumer.rewind();
+        got.push(...samplesOf(consumer.readRefs(30, lo, hi, span.end)));
+      }
+      consumer.ack(span.end);
+    }
+    assert.equal(replays.mock.callCount(), 0);
+    assert.deepEqual(got.sort((a, b) => a.t - b.t || a.ref - b.ref), expected.sort((a, b) => a.t - b.t || a.ref - b.ref));
+  });
 });
