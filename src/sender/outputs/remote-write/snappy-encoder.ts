@@ -37,8 +37,10 @@ const newest = new Int32Array(1 << MAX_HASH_BITS);
  * entries lie within WINDOW and before the one that pointed to them.
  */
 const older = new Int32Array(WINDOW);
-/** Output under construction; grown, never shrunk, and copied out per call. */
+/** Output under construction, copied out per call; grown up to SCRATCH_MAX, never shrunk. */
 let scratch = new Uint8Array(0);
+/** Bigger outputs get a buffer of their own, so one odd huge body does not pin megabytes. */
+const SCRATCH_MAX = 1 << 20;
 
 function hashAt(input: Uint8Array, at: number, shift: number): number {
   const key = input[at]! | (input[at + 1]! << 8) | (input[at + 2]! << 16) | (input[at + 3]! << 24);
@@ -87,6 +89,11 @@ function emitLiteral(input: Uint8Array, from: number, to: number, out: Uint8Arra
     out[op++] = (n >>> 16) & 0xff;
     out[op++] = n >>> 24;
   }
+  // Most literals are a few bytes of a value or timestamp: a loop beats a subarray per literal.
+  if (n < 32) {
+    for (let i = from; i < to; i++) out[op++] = input[i]!;
+    return op;
+  }
   out.set(input.subarray(from, to), op);
   return op + to - from;
 }
@@ -118,8 +125,8 @@ function emitCopy(length: number, offset: number, out: Uint8Array, op: number): 
 export function snappyCompress(input: Uint8Array): Uint8Array {
   const n = input.length;
   const bound = 32 + n + Math.floor(n / 6);
-  if (scratch.length < bound) scratch = new Uint8Array(Math.max(bound, scratch.length * 2));
-  const out = scratch;
+  if (scratch.length < bound && bound <= SCRATCH_MAX) scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(bound, scratch.length * 2)));
+  const out = scratch.length >= bound ? scratch : new Uint8Array(bound);
   let op = 0;
   for (let v = n; ; v = Math.floor(v / 128)) {
     if (v < 128) { out[op++] = v; break; }
