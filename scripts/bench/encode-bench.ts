@@ -27,16 +27,21 @@
  * them from round to round; the warm-up pass encodes their labels), and `encodeProtobuf` alone (the rest is Snappy); building the
  * request lists is not timed. Then, bytes only: wire bytes per sample for 1, 2, 5, 15 and 60
  * samples per series per request, what batching several scrapes of a series into one request
- * buys, and the Snappy floor of 5 and 60 per series (snappy-floor.ts: no Snappy encoder can make those
- * bodies smaller). Last, `SeriesGrouper` turning WAL batches (10,000 samples in append order) into views.
+ * buys, and the Snappy floor of 1, 5, 15 and 60 per series (snappy-floor.ts: no Snappy encoder
+ * can make those bodies smaller). Then Snappy alone, snappyjs beside Outpost's encoder
+ * (snappy-encoder.ts) on the same protobuf bodies of 1, 5, 15 and 60 samples per series: bytes
+ * per sample and compress speed. Last, `SeriesGrouper` turning WAL batches (10,000 samples in
+ * append order) into views.
  *
  * Figures are medians of `--runs` passes (default 5) after one warm-up pass; byte counts are the
  * same in every pass. The last line printed is a JSON object with them.
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { compress } from 'snappyjs';
 import type { Label } from '../../src/model/labels.js';
 import { encodeProtobuf, encodeRequest, type RemoteWriteVersion } from '../../src/sender/outputs/remote-write/encode.js';
+import { snappyCompress } from '../../src/sender/outputs/remote-write/snappy-encoder.js';
 import type { SeriesSamples } from '../../src/sender/series-samples.js';
 import { SeriesGrouper } from '../../src/sender/series-group.js';
 import { WireSeries } from '../../src/sender/wire-series.js';
@@ -191,6 +196,33 @@ function snappyFloorPerSample(load: Load, protocol: RemoteWriteVersion, perSerie
   return bytes / samples;
 }
 
+interface Compressed {
+  bytesPerSample: number;
+  /** Uncompressed megabytes (10^6 bytes) compressed per second. */
+  mbPerSec: number;
+}
+
+/**
+ * Snappy alone on the protobuf bodies of one pass: bytes per sample and speed of snappyjs and of
+ * Outpost's encoder on the same bodies, timing the median of `runs` passes after a warm-up.
+ */
+function compareCompressors(load: Load, protocol: RemoteWriteVersion, perSeries: number, maxSamples: number, runs: number): { snappyjs: Compressed; outpost: Compressed } {
+  const bodies: Uint8Array[] = [];
+  for (const requests of rounds(load, perSeries, maxSamples)) for (const request of requests) bodies.push(encodeProtobuf(protocol, request).slice());
+  const uncompressed = bodies.reduce((n, b) => n + b.length, 0);
+  const measure = (compressor: (body: Uint8Array) => Uint8Array): Compressed => {
+    let bytes = 0;
+    for (const body of bodies) bytes += compressor(body).length; // warm-up
+    const seconds = median(Array.from({ length: runs }, () => {
+      const start = performance.now();
+      for (const body of bodies) compressor(body);
+      return (performance.now() - start) / 1000;
+    }));
+    return { bytesPerSample: round3(bytes / (SERIES * SCRAPES)), mbPerSec: round3(uncompressed / seconds / 1e6) };
+  };
+  return { snappyjs: measure(compress), outpost: measure(snappyCompress) };
+}
+
 /** Samples per second of a sender's `SeriesGrouper` over the load in WAL order, WAL_READ samples a batch. */
 function groupRate(load: Load): number {
   const total = SERIES * SCRAPES;
@@ -266,16 +298,28 @@ function main(): void {
   // compressor than snappyjs could still win, and whether a wire goal is reachable with Snappy.
   const floor: Record<string, Record<number, number>> = { '1.0': {}, '2.0': {} };
   for (const protocol of ['1.0', '2.0'] as const) {
-    for (const perSeries of [5, 60]) floor[protocol]![perSeries] = round3(snappyFloorPerSample(load, protocol, perSeries, maxSamples));
+    for (const perSeries of [1, 5, 15, 60]) floor[protocol]![perSeries] = round3(snappyFloorPerSample(load, protocol, perSeries, maxSamples));
     console.log(`RW ${protocol} Snappy floor, B/sample (every ${FLOOR_EVERY}th request): ` +
       Object.entries(floor[protocol]!).map(([n, b]) => `${n} per series: ${b.toFixed(2)}`).join(', '));
+  }
+  // The encoder the sender uses against snappyjs: what its extra matching wins, and what it costs.
+  const compressors: Record<string, Record<number, { snappyjs: Compressed; outpost: Compressed }>> = { '1.0': {}, '2.0': {} };
+  for (const protocol of ['1.0', '2.0'] as const) {
+    for (const perSeries of [1, 5, 15, 60]) {
+      const c = compareCompressors(load, protocol, perSeries, maxSamples, runs);
+      compressors[protocol]![perSeries] = c;
+      console.log(`RW ${protocol} Snappy at ${String(perSeries).padStart(2)} per series: snappyjs ${c.snappyjs.bytesPerSample.toFixed(2)} B/sample ` +
+        `${c.snappyjs.mbPerSec.toFixed(0)} MB/s, outpost ${c.outpost.bytesPerSample.toFixed(2)} B/sample ${c.outpost.mbPerSec.toFixed(0)} MB/s ` +
+        `(${(100 * (1 - c.outpost.bytesPerSample / c.snappyjs.bytesPerSample)).toFixed(1)}% fewer bytes, ${(c.snappyjs.mbPerSec / c.outpost.mbPerSec).toFixed(2)}× the time)`);
+    }
   }
   const group = Math.round(median(Array.from({ length: runs }, () => groupRate(load))));
   console.log(`group by series  ${(group / 1e6).toFixed(2)} M samples/s (WAL batches of ${WAL_READ})`);
   console.log(JSON.stringify({
     series: SERIES, scrapes: SCRAPES, intervalMs: INTERVAL_MS, maxSamplesPerRequest: maxSamples, runs,
     node: process.version, arch: process.arch, peersWireBytesPerSample: PEERS_BYTES_PER_SAMPLE,
-    ...results, wireBytesPerSampleBySamplesPerSeries: sweep, snappyFloorBytesPerSampleBySamplesPerSeries: floor, groupSamplesPerSec: group,
+    ...results, wireBytesPerSampleBySamplesPerSeries: sweep, snappyFloorBytesPerSampleBySamplesPerSeries: floor,
+    snappyBySamplesPerSeries: compressors, groupSamplesPerSec: group,
   }));
 }
 
