@@ -247,7 +247,7 @@ export function startSender(options: SenderOptions): Sender {
       const batch = consumer.read(window);
       if (batch === null) return false;
       batchRead = { start, end: batch.end, count: batch.count };
-      sent = await sendBatch(batch);
+      sent = await sendBatch(batch, !cheap);
     } else {
       batchRead = { start, end: span.end, count: span.samples };
       sent = { delivered: true, bytes: 0, filtered: 0 };
@@ -255,7 +255,7 @@ export function startSender(options: SenderOptions): Sender {
         consumer.rewind();
         const pass = consumer.readRefs(window, fromRef, toRef, span.end);
         if (pass === null) continue;
-        const passSent = await sendBatch(pass);
+        const passSent = await sendBatch(pass, !cheap);
         sent = { delivered: passSent.delivered, bytes: sent.bytes + passSent.bytes, filtered: sent.filtered + passSent.filtered };
         if (!sent.delivered) break;
       }
@@ -282,12 +282,12 @@ export function startSender(options: SenderOptions): Sender {
    * Samples the write relabel rules drop are returned, to be counted once acked: a round that is
    * rewound meets the same samples again.
    */
-  async function sendBatch(batch: WalBatch): Promise<{ delivered: boolean; bytes: number; filtered: number }> {
+  async function sendBatch(batch: WalBatch, bytesCount: boolean): Promise<{ delivered: boolean; bytes: number; filtered: number }> {
     const grouped = grouper.group(batch, options.series.get);
     if (grouped.unlabelled > 0) counters.failed(grouped.unlabelled);
     const perShard = splitIntoShards(grouped.series, batch.count - grouped.unlabelled - grouped.filtered, concurrency.current);
     if (!waits.signal.aborted) roundAborter = new AbortController();
-    const running = new RunningRound(roundAborter, waits);
+    const running = new RunningRound(roundAborter, waits, bytesCount);
     const results = await Promise.all(perShard.map((series) => shards.send(series, running)));
     if (running.error !== null) throw running.error.error;
     return { delivered: !results.includes(false), bytes: running.bytes, filtered: grouped.filtered };
@@ -385,7 +385,7 @@ class RunningRound implements RoundShare {
   /** The first error a shard threw, which fails the round. */
   error: { error: unknown } | null = null;
 
-  constructor(private readonly aborter: AbortController, private readonly waits: Waits) {}
+  constructor(private readonly aborter: AbortController, private readonly waits: Waits, readonly bytesCount: boolean) {}
 
   get signal(): AbortSignal {
     return this.aborter.signal;

@@ -38,6 +38,8 @@ export interface RoundShare {
   readonly signal: AbortSignal;
   /** Bytes of the round's requests that the endpoint accepted. */
   bytes: number;
+  /** Bytes count more than CPU (sender.ts `bytesAreCheap`): bodies are compressed harder. */
+  readonly bytesCount: boolean;
   /** A shard threw: the round fails with the first such error and its other shards stop. */
   fail(error: unknown): void;
 }
@@ -161,7 +163,7 @@ export function createShardSender(options: ShardSenderOptions): ShardSender {
       const paced = pace.reserve(samples);
       if (paced > 0) await waits.sleep(paced);
       if (givingUp(round)) return STOPPED;
-      const request = output.encode(part);
+      const request = output.encode(part, round.bytesCount);
       await untilAborted(options.limiter.take(request.body.length), round.signal);
       if (givingUp(round)) return STOPPED;
       const result = await options.transport.send(request.body, request.headers, round.signal);

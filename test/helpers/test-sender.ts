@@ -28,8 +28,8 @@ export interface TestSenderOptions {
   minBackoffMs?: number;
   maxBackoffMs?: number;
   protocol?: RemoteWriteProtocol;
-  /** Runs before each request is encoded: a throw fails the round, as a broken invariant would. */
-  beforeEncode?: (series: ReadonlyArray<SeriesSamples>) => void;
+  /** Runs before each request is encoded (`dense` as the sender asks): a throw fails the round, as a broken invariant would. */
+  beforeEncode?: (series: ReadonlyArray<SeriesSamples>, dense?: boolean) => void;
   /** Default 0: every round goes at once. */
   batchSendDeadlineMs?: number;
   /** Default 20 ms. */
@@ -98,9 +98,9 @@ function checkedBefore(output: Output, check: TestSenderOptions['beforeEncode'])
   if (check === undefined) return output;
   const checked: Output = Object.create(output) as Output;
   return Object.assign(checked, {
-    encode(series: ReadonlyArray<SeriesSamples>) {
-      check(series);
-      return output.encode(series);
+    encode(series: ReadonlyArray<SeriesSamples>, dense?: boolean) {
+      check(series, dense);
+      return output.encode(series, dense);
     },
   });
 }

@@ -54,8 +54,9 @@ export interface Output {
    * request, which the sender uses to ask whether the endpoint is back.
    * Synchronous, so `series` may be views into buffers the caller reuses. Throws when a sample
    * breaks an invariant (a timestamp that is not a safe integer): the sender's round fails.
+   * `dense`: bytes count more than CPU (a metered or tight link), so compress harder.
    */
-  encode(series: ReadonlyArray<SeriesSamples>): OutputRequest;
+  encode(series: ReadonlyArray<SeriesSamples>, dense?: boolean): OutputRequest;
   /**
    * Encodes a request of metric metadata alone, for a protocol that sends it apart from samples
    * (RW 1.0, as Prometheus does); null while metadata rides on the series (RW 2.0) or when the

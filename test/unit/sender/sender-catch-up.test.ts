@@ -128,6 +128,17 @@ describe('sender catch-up', () => {
     for (const ts of deliveredPerSeries(transport.requests).values()) assert.deepEqual(ts, scrapeTimes(start));
   });
 
+  it('compresses requests harder while bytes count (metered), and at the default effort while they are cheap', async (t) => {
+    for (const metered of [true, false]) {
+      const { time, wal, transport } = backlog(t, 60_000);
+      const dense = new Set<boolean | undefined>();
+      const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 5_000, metered, beforeEncode: (_, d) => dense.add(d) });
+      assert.equal(await drained(wal, time, 60_000), 0);
+      await stop();
+      assert.deepEqual([...dense], [metered], metered ? 'metered' : 'free link');
+    }
+  });
+
   it('resends a span whose pass failed, without loss, and delivers each series in order after the resend', async (t) => {
     const { time, start, wal, transport } = backlog(t, 60_000);
     let encodes = 0;

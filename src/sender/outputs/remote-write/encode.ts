@@ -42,10 +42,11 @@ export function encodeProtobuf(protocol: RemoteWriteVersion, series: ReadonlyArr
 
 /**
  * Encodes `series` as a remote-write request body of `protocol` (see `encodeProtobuf`), Snappy
- * block-compressed. The result is a new array the caller owns.
+ * block-compressed, harder when `dense` (see `snappyCompress`). The result is a new array the
+ * caller owns.
  */
-export function encodeRequest(protocol: RemoteWriteVersion, series: ReadonlyArray<SeriesSamples>): Uint8Array {
-  return snappyCompress(encodeProtobuf(protocol, series));
+export function encodeRequest(protocol: RemoteWriteVersion, series: ReadonlyArray<SeriesSamples>, dense = false): Uint8Array {
+  return snappyCompress(encodeProtobuf(protocol, series), dense);
 }
 
 /**

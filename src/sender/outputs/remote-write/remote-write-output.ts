@@ -30,9 +30,9 @@ export function createRemoteWriteOutput(configured: RemoteWriteVersion, version:
     get encodeMetadata() {
       return negotiation.current === '1.0' ? encodeMetadata : null;
     },
-    encode(series) {
+    encode(series, dense) {
       const protocol = negotiation.current;
-      return { protocol, body: encodeRequest(protocol, series), headers: headers[protocol] };
+      return { protocol, body: encodeRequest(protocol, series, dense), headers: headers[protocol] };
     },
     judge(request, result, samples) {
       // `request` came from `encode` or `encodeMetadata`, so its protocol is one of PROTOCOLS.
