@@ -10,30 +10,25 @@
  * tried per position and the one that saves the most bytes wins (a 2-byte copy needs an offset
  * under 2 KiB and a length of 4–11; a 3-byte one reaches 64 KiB), and a short match is given up
  * when the next position starts one that saves more (lazy matching). On the encode benchmark's
- * load that is 2–4% fewer bytes than snappyjs at 1–15 samples per series and 6% at 60, in 1.15–
- * 1.75× its time (encode-bench.ts prints both, beside the floor no Snappy encoder can beat).
- * Where bytes count more than CPU the sender asks for `dense`: about 8% fewer bytes than
- * snappyjs at 60 per series, in 2.1–2.5× its time.
+ * load that is about 8% fewer bytes than snappyjs at 60 samples per series, in 2.1–2.5× its time
+ * (encode-bench.ts prints both, beside the floor no Snappy encoder can beat), so the sender uses
+ * it only where bytes count more than CPU (sender.ts `bytesAreCheap`).
  */
 
 /** Copies reach back at most this far: a 3-byte copy's offset is 16 bits. */
 const WINDOW = 1 << 16;
 const WINDOW_MASK = WINDOW - 1;
-/** How hard to look for matches: the default, and `dense` for when bytes count more than CPU. */
-interface Effort {
-  /** Candidates tried per position. */
-  readonly candidates: number;
-  /** Inside a match this long or shorter every position is indexed; inside a longer one only its first. */
-  readonly indexAllUpTo: number;
-}
 /**
- * More candidates save little for their time: at 60 samples per series, 4 gave 1.3% fewer bytes
- * than 2 for 1.3× the time, 8 another 0.8% for 1.2× more. Indexing every byte of long matches
- * (mostly repeated labels, whose next repeat starts where this one did) took twice the time at
- * one sample per series for 0.4% fewer bytes; up to 16 is the dense middle.
+ * Candidates tried per position. More save little for their time: at 60 samples per series, 4
+ * gave 1.3% fewer bytes than 2 for 1.3× the time, 8 another 0.8% for 1.2× more.
  */
-const DEFAULT_EFFORT: Effort = { candidates: 2, indexAllUpTo: 8 };
-const DENSE_EFFORT: Effort = { candidates: 4, indexAllUpTo: 16 };
+const MAX_CANDIDATES = 4;
+/**
+ * Inside a match longer than this only its first position is indexed: long matches are mostly
+ * repeated labels, whose next repeat starts where this one did. Indexing every byte of them took
+ * twice the time at one sample per series for 0.4% fewer bytes.
+ */
+const INDEX_ALL_UP_TO = 16;
 /** A match this long ends the search: a longer or nearer one would save at most a byte or two. */
 const LONG_ENOUGH = 64;
 /** Only matches shorter than this get the lazy check: a longer one is rarely beaten one byte on. */
@@ -132,12 +127,8 @@ function emitCopy(length: number, offset: number, out: Uint8Array, op: number): 
   return emitCopyElement(length, offset, out, op);
 }
 
-/**
- * Snappy block-compresses `input`, trying more candidates when `dense`. The result is a new array
- * the caller owns.
- */
-export function snappyCompress(input: Uint8Array, dense = false): Uint8Array {
-  const { candidates, indexAllUpTo } = dense ? DENSE_EFFORT : DEFAULT_EFFORT;
+/** Snappy block-compresses `input`. The result is a new array the caller owns. */
+export function snappyCompress(input: Uint8Array): Uint8Array {
   const n = input.length;
   const bound = 32 + n + Math.floor(n / 6);
   if (scratch.length < bound && bound <= SCRATCH_MAX) scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(bound, scratch.length * 2)));
@@ -173,7 +164,7 @@ export function snappyCompress(input: Uint8Array, dense = false): Uint8Array {
     let best = 0; // bytes the best match saves
     let before = at;
     const room = n - at;
-    for (let tries = 0; tries < candidates && candidate >= 0 && candidate < before && at - candidate < WINDOW; tries++) {
+    for (let tries = 0; tries < MAX_CANDIDATES && candidate >= 0 && candidate < before && at - candidate < WINDOW; tries++) {
       // Cheap reject: a candidate can only win by matching at least one byte past the best so far.
       if (input[candidate + length] === input[at + length]) {
         let l = 0;
@@ -214,7 +205,7 @@ export function snappyCompress(input: Uint8Array, dense = false): Uint8Array {
     op = emitCopy(length, offset, out, op);
     const end = start + length;
     // Positions up to `at` are indexed; the rest of the match, or of a long one none of it.
-    if (length <= indexAllUpTo) index(input, at + 1, Math.min(end, lastStart + 1), shift);
+    if (length <= INDEX_ALL_UP_TO) index(input, at + 1, Math.min(end, lastStart + 1), shift);
     at = end;
     literalFrom = end;
   }

@@ -12,15 +12,12 @@ import { decodeRemoteWrite } from '../../../../helpers/remote-write-schema.js';
 /** snappyjs's bound on a compressed block, which a worst case must stay within. */
 const bound = (n: number): number => 32 + n + Math.floor(n / 6);
 
-/** Compresses `input` at both efforts, checks both decompress to it within the bound, and returns the default's output. */
 function assertRoundTrip(input: Uint8Array): Uint8Array {
-  const [compressed, dense] = [snappyCompress(input), snappyCompress(input, true)];
-  for (const [effort, out] of [['default', compressed], ['dense', dense]] as const) {
-    assert.ok(out.length <= bound(input.length), `${effort}: ${out.length} bytes for ${input.length}, over the bound`);
-    const back = uncompress(out);
-    assert.equal(back.length, input.length);
-    assert.ok(Buffer.from(back).equals(Buffer.from(input)), `${effort}: round trip of ${input.length} bytes differs`);
-  }
+  const compressed = snappyCompress(input);
+  assert.ok(compressed.length <= bound(input.length), `${compressed.length} bytes for ${input.length}, over the bound`);
+  const back = uncompress(compressed);
+  assert.equal(back.length, input.length);
+  assert.ok(Buffer.from(back).equals(Buffer.from(input)), `round trip of ${input.length} bytes differs`);
   return compressed;
 }
 
@@ -142,14 +139,6 @@ describe('snappyCompress', () => {
         const theirs = compress(body).length;
         assert.ok(ours < theirs, `RW ${protocol}, ${perSeries} per series: ${ours} bytes, snappyjs ${theirs}`);
       }
-    }
-  });
-
-  it('makes a catch-up body smaller still when dense', () => {
-    for (const protocol of ['1.0', '2.0'] as const) {
-      const body = requestBody(protocol, 33, 60);
-      const [normal, dense] = [snappyCompress(body).length, snappyCompress(body, true).length];
-      assert.ok(dense < normal, `RW ${protocol}: dense ${dense} bytes, default ${normal}`);
     }
   });
 
