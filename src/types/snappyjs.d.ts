@@ -1,5 +1,6 @@
 /**
- * The part of snappyjs (pure-JS Snappy, block format, no types of its own) that Outpost uses.
+ * The part of snappyjs (pure-JS Snappy, block format, no types of its own) that the tests, the
+ * fleet harness and the benchmarks use (Outpost itself compresses with snappy-encoder.ts).
  * Both functions are synchronous and return a new array of the argument's kind.
  */
 declare module 'snappyjs' {

@@ -1,18 +1,22 @@
 /**
  * A Snappy block encoder (the raw format both remote-write specs require: the uncompressed length
- * as a uvarint, then literal runs and copies of earlier output) that spends more time than
- * snappyjs looking for matches, for fewer wire bytes. Any conforming decoder reads its output.
+ * as a uvarint, then literal runs and copies of earlier output) with two efforts. Any conforming
+ * decoder reads the output of either.
  *
- * snappyjs keeps one candidate per hash, skips ahead ever faster through input that does not
- * match, and forgets everything every 64 KiB. Request bodies are mostly short repeats a few bytes
- * to a few hundred bytes back (a series' next timestamp and value, the previous series' labels),
- * which that loses. Here positions go into hash chains over a 64 KiB window, a few candidates are
- * tried per position and the one that saves the most bytes wins (a 2-byte copy needs an offset
- * under 2 KiB and a length of 4–11; a 3-byte one reaches 64 KiB), and a short match is given up
- * when the next position starts one that saves more (lazy matching). On the encode benchmark's
- * load that is about 8% fewer bytes than snappyjs at 60 samples per series, in 2.1–2.5× its time
- * (encode-bench.ts prints both, beside the floor no Snappy encoder can beat), so the sender uses
- * it only where bytes count more than CPU (sender.ts `bytesAreCheap`).
+ * `fast` is the reference encoder's greedy search, as snappyjs does it: one candidate per hash,
+ * skipping ahead ever faster through input that does not match. It differs from snappyjs in
+ * hashing with a 32-bit multiply and in one table over the whole input rather than one per 64 KiB
+ * block: 0.75–0.95× snappyjs's time on request bodies, for 0.2–1.4 % fewer bytes.
+ *
+ * `dense` spends more time looking for matches. Request bodies are mostly short repeats a few
+ * bytes to a few hundred bytes back (a series' next timestamp and value, the previous series'
+ * labels), which a greedy search loses. Here positions go into hash chains over a 64 KiB window, a
+ * few candidates are tried per position and the one that saves the most bytes wins (a 2-byte copy
+ * needs an offset under 2 KiB and a length of 4–11; a 3-byte one reaches 64 KiB), and a short
+ * match is given up when the next position starts one that saves more (lazy matching). On the
+ * encode benchmark's load that is 3–7 % fewer bytes than `fast` (7 % at 60 samples per series) in
+ * 1.5–3× its time (encode-bench.ts prints both and snappyjs, beside the floor no Snappy encoder
+ * can beat), so the sender uses it only where bytes count more than CPU (sender.ts `bytesAreCheap`).
  */
 
 /** Copies reach back at most this far: a 3-byte copy's offset is 16 bits. */
@@ -127,8 +131,15 @@ function emitCopy(length: number, offset: number, out: Uint8Array, op: number): 
   return emitCopyElement(length, offset, out, op);
 }
 
+/**
+ * How hard `snappyCompress` looks for matches: `fast` takes the first match a hash finds and skips
+ * ahead through input that does not match, as snappyjs and the reference encoder do; `dense`
+ * searches hash chains with lazy matching (above), for fewer bytes in about twice the time.
+ */
+export type SnappyEffort = 'fast' | 'dense';
+
 /** Snappy block-compresses `input`. The result is a new array the caller owns. */
-export function snappyCompress(input: Uint8Array): Uint8Array {
+export function snappyCompress(input: Uint8Array, effort: SnappyEffort): Uint8Array {
   const n = input.length;
   const bound = 32 + n + Math.floor(n / 6);
   if (scratch.length < bound && bound <= SCRATCH_MAX) scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(bound, scratch.length * 2)));
@@ -144,6 +155,7 @@ export function snappyCompress(input: Uint8Array): Uint8Array {
   while (bits < MAX_HASH_BITS && 1 << bits < n) bits++;
   const shift = 32 - bits;
   newest.fill(0, 0, 1 << bits);
+  if (effort === 'fast') return out.slice(0, compressFast(input, out, op, shift));
 
   const lastStart = n - 4; // the last position with 4 bytes to hash
   let literalFrom = 0;
@@ -211,4 +223,39 @@ export function snappyCompress(input: Uint8Array): Uint8Array {
   }
   op = emitLiteral(input, literalFrom, n, out, op);
   return out.slice(0, op);
+}
+
+/**
+ * The greedy search of `snappyCompress(…, 'fast')`: one candidate per hash (the newest position
+ * with it), taken when its first 4 bytes match; after 32 misses in a row the search steps 2 bytes,
+ * after 64 three, and so on, so input that does not compress costs little. Writes from `op` of
+ * `out`; returns where the output ends.
+ */
+function compressFast(input: Uint8Array, out: Uint8Array, op: number, shift: number): number {
+  const n = input.length;
+  const lastStart = n - 4;
+  let literalFrom = 0;
+  let at = 0;
+  let misses = 32;
+  while (at <= lastStart) {
+    const key = input[at]! | (input[at + 1]! << 8) | (input[at + 2]! << 16) | (input[at + 3]! << 24);
+    const h = Math.imul(key, 0x1e35a7bd) >>> shift;
+    const candidate = newest[h]! - 1;
+    newest[h] = at + 1;
+    if (candidate < 0 || at - candidate >= WINDOW
+      || (input[candidate]! | (input[candidate + 1]! << 8) | (input[candidate + 2]! << 16) | (input[candidate + 3]! << 24)) !== key) {
+      at += misses++ >>> 5;
+      continue;
+    }
+    misses = 32;
+    let length = 4;
+    while (at + length < n && input[candidate + length] === input[at + length]) length++;
+    op = emitLiteral(input, literalFrom, at, out, op);
+    op = emitCopy(length, at - candidate, out, op);
+    at += length;
+    literalFrom = at;
+    // The match's last position, so a repeat that goes on right after it is found at once.
+    if (at - 1 <= lastStart) newest[hashAt(input, at - 1, shift)] = at;
+  }
+  return emitLiteral(input, literalFrom, n, out, op);
 }

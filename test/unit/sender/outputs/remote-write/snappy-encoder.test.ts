@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { compress, uncompress } from 'snappyjs';
 import type { Label } from '../../../../../src/model/labels.js';
 import { encodeProtobuf, type RemoteWriteVersion } from '../../../../../src/sender/outputs/remote-write/encode.js';
-import { snappyCompress } from '../../../../../src/sender/outputs/remote-write/snappy-encoder.js';
+import { snappyCompress, type SnappyEffort } from '../../../../../src/sender/outputs/remote-write/snappy-encoder.js';
 import type { SeriesSamples } from '../../../../../src/sender/series-samples.js';
 import { WireSeries } from '../../../../../src/sender/wire-series.js';
 import { decodeRemoteWrite } from '../../../../helpers/remote-write-schema.js';
@@ -12,8 +12,8 @@ import { decodeRemoteWrite } from '../../../../helpers/remote-write-schema.js';
 /** snappyjs's bound on a compressed block, which a worst case must stay within. */
 const bound = (n: number): number => 32 + n + Math.floor(n / 6);
 
-function assertRoundTrip(input: Uint8Array): Uint8Array {
-  const compressed = snappyCompress(input);
+function assertRoundTrip(input: Uint8Array, effort: SnappyEffort): Uint8Array {
+  const compressed = snappyCompress(input, effort);
   assert.ok(compressed.length <= bound(input.length), `${compressed.length} bytes for ${input.length}, over the bound`);
   const back = uncompress(compressed);
   assert.equal(back.length, input.length);
@@ -80,72 +80,89 @@ function requestBody(protocol: RemoteWriteVersion, seriesCount: number, perSerie
   return encodeProtobuf(protocol, series).slice();
 }
 
-describe('snappyCompress', () => {
+for (const effort of ['fast', 'dense'] as const) describe(`snappyCompress, ${effort}`, () => {
   it('round-trips random bytes through snappyjs, within the size bound', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 5000 }), (input) => { assertRoundTrip(input); }), { numRuns: 300 });
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 5000 }), (input) => { assertRoundTrip(input, effort); }), { numRuns: 300 });
   });
 
   it('round-trips text with repeats at many offsets', () => {
     const words = ['node_cpu', '{cpu="0"}', ' 1.5', '\n', 'instance', 'xyz', 'a', 'aaaa'];
     fc.assert(fc.property(fc.array(fc.constantFrom(...words), { maxLength: 1500 }), (parts) => {
-      assertRoundTrip(new TextEncoder().encode(parts.join('')));
+      assertRoundTrip(new TextEncoder().encode(parts.join('')), effort);
     }), { numRuns: 300 });
   });
 
   it('round-trips runs and short periods, which need copies overlapping their own output', () => {
     fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 24 }), fc.integer({ min: 0, max: 20_000 }), (unit, length) => {
-      assertRoundTrip(periodic(unit, length));
+      assertRoundTrip(periodic(unit, length), effort);
     }), { numRuns: 300 });
     for (const length of [4, 5, 11, 12, 63, 64, 65, 66, 67, 68, 69, 127, 128, 129, 200_000]) {
-      const compressed = assertRoundTrip(new Uint8Array(length).fill(0x41));
+      const compressed = assertRoundTrip(new Uint8Array(length).fill(0x41), effort);
       if (length >= 1000) assert.ok(compressed.length < length / 15, `a run of ${length} takes ${compressed.length} bytes`);
     }
   });
 
   it('encodes the empty input as its zero length alone, and round-trips every tiny input', () => {
-    assert.deepEqual(snappyCompress(new Uint8Array(0)), Uint8Array.of(0));
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 20 }), (input) => { assertRoundTrip(input); }), { numRuns: 500 });
+    assert.deepEqual(snappyCompress(new Uint8Array(0), effort), Uint8Array.of(0));
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 20 }), (input) => { assertRoundTrip(input, effort); }), { numRuns: 500 });
     // Few distinct bytes, so tiny inputs hold matches near the end, where the 4-byte hash stops.
-    fc.assert(fc.property(fc.array(fc.constantFrom(0, 1), { maxLength: 20 }), (bits) => { assertRoundTrip(Uint8Array.from(bits)); }), { numRuns: 500 });
+    fc.assert(fc.property(fc.array(fc.constantFrom(0, 1), { maxLength: 20 }), (bits) => { assertRoundTrip(Uint8Array.from(bits), effort); }), { numRuns: 500 });
   });
 
   it('round-trips inputs beyond 64 KiB and 1 MiB, with matches reaching across 64 KiB boundaries', () => {
     for (const input of [exposition(70_000), exposition(1_500_000), noise(1_200_000, 7), periodic(noise(70_000, 3), 300_000)]) {
-      assertRoundTrip(input);
+      assertRoundTrip(input, effort);
     }
     // A repeat exactly 64 KiB back is out of reach (offsets are 16 bits); one byte nearer is not.
-    assertRoundTrip(periodic(noise(65_536, 5), 200_000));
-    assert.ok(assertRoundTrip(periodic(noise(65_535, 5), 200_000)).length < 80_000);
+    assertRoundTrip(periodic(noise(65_536, 5), 200_000), effort);
+    assert.ok(assertRoundTrip(periodic(noise(65_535, 5), 200_000), effort).length < 80_000);
+    // The same edge where a run between two tokens keeps the search matching, so the fast effort
+    // reaches the second token with the first one's position still in its table.
+    const token = noise(8, 11);
+    const tokenAfter = (distance: number): Uint8Array => {
+      const input = new Uint8Array(distance + 8 + 100).fill(0x41);
+      input.set(token, 0);
+      input.set(token, distance);
+      input.set(noise(100, 13), distance + 8);
+      return input;
+    };
+    assertRoundTrip(tokenAfter(65_536), effort);
+    assertRoundTrip(tokenAfter(65_535), effort);
     // Random bytes are incompressible: little over their own size, far from the bound.
-    assert.ok(snappyCompress(noise(1_200_000, 9)).length < 1_200_000 * 1.01);
+    assert.ok(snappyCompress(noise(1_200_000, 9), effort).length < 1_200_000 * 1.01);
   });
 
   it('round-trips remote-write bodies, which the spec schema then decodes', () => {
     for (const protocol of ['1.0', '2.0'] as const) {
       for (const [seriesCount, perSeries] of [[1, 1], [2000, 1], [33, 60], [400, 5]] as const) {
         const body = requestBody(protocol, seriesCount, perSeries);
-        const compressed = assertRoundTrip(body);
+        const compressed = assertRoundTrip(body, effort);
         const decoded = decodeRemoteWrite(protocol, compressed);
         assert.equal(decoded.series.length, seriesCount);
       }
     }
   });
 
-  it('makes realistic request bodies smaller than snappyjs does', () => {
+  it(effort === 'dense' ? 'makes realistic request bodies smaller than snappyjs and the fast effort do' : 'makes realistic request bodies no larger than snappyjs does', () => {
     for (const protocol of ['1.0', '2.0'] as const) {
       for (const [seriesCount, perSeries] of [[2000, 1], [33, 60]] as const) {
         const body = requestBody(protocol, seriesCount, perSeries);
-        const ours = snappyCompress(body).length;
+        const ours = snappyCompress(body, effort).length;
         const theirs = compress(body).length;
-        assert.ok(ours < theirs, `RW ${protocol}, ${perSeries} per series: ${ours} bytes, snappyjs ${theirs}`);
+        if (effort === 'fast') {
+          assert.ok(ours <= theirs, `RW ${protocol}, ${perSeries} per series: ${ours} bytes, snappyjs ${theirs}`);
+        } else {
+          const fast = snappyCompress(body, 'fast').length;
+          assert.ok(ours < Math.min(theirs, fast), `RW ${protocol}, ${perSeries} per series: ${ours} bytes, snappyjs ${theirs}, fast ${fast}`);
+        }
       }
     }
   });
 
   it('returns a new array each call, not a view of its reused buffer', () => {
-    const first = snappyCompress(exposition(5000));
+    const first = snappyCompress(exposition(5000), effort);
     const copy = first.slice();
-    snappyCompress(noise(5000, 1));
+    snappyCompress(noise(5000, 1), effort);
     assert.deepEqual(first, copy);
     assert.equal(first.byteOffset, 0);
     assert.equal(first.buffer.byteLength, first.length);
