@@ -40,8 +40,7 @@ export function refRanges(counts: Uint32Array, perPass: number): Array<[number, 
     }
     held += n;
   }
-  // The last range is open at the top: the consumer decodes every series for it, which leaves it
-  // ready to read on from the span's end (`WalConsumer.readRefs`).
+  // The last range is open at the top, so that reading goes on from the span's end (`WalConsumer.readRefs`).
   if (held > 0) ranges.push([from, Number.POSITIVE_INFINITY]);
   return ranges;
 }

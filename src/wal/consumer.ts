@@ -113,8 +113,7 @@ export class SqliteWalConsumer implements WalConsumer {
     const inWords = new Uint32Array(this.decoded.values.buffer);
     const outWords = new Uint32Array(out.values.buffer);
     let n = 0;
-    // A range open at the top (a span's last) decodes every series, so that the series state is
-    // right at the span's end and the next span reads on without replaying its segment.
+    // A range open at the top decodes every series (why: `WalConsumer.readRefs`).
     this.walkRange(toRef === Number.POSITIVE_INFINITY ? 0 : fromRef, toRef, end, (from, to) => {
       for (let i = from; i < to; i++) {
         const ref = refs[i]!;
@@ -221,15 +220,17 @@ export class SqliteWalConsumer implements WalConsumer {
   private ensureDecoded(): Omit<ChunkRow, 'data'> | null {
     for (;;) {
       if (this.decodedRow !== null && this.decodedRow.id === this.readPos.chunk) return this.decodedRow;
-      const chunk = this.inflatedAt(this.readPos.chunk);
+      const position = this.readPos.chunk;
+      const chunk = this.chunkAt(position);
       if (chunk === undefined) return null;
       const { row } = chunk;
       const fromAcked = comparePositions(this.readPos, this.ackedPos) === 0;
-      if (row.id !== this.readPos.chunk) this.readPos = { chunk: row.id, offset: 0 };
+      if (row.id !== position) this.readPos = { chunk: row.id, offset: 0 };
       try {
+        const body = 'data' in chunk ? this.inflated(position, row, chunk.data) : chunk.body;
         this.prepareState(row);
         if (fromAcked) this.keepAckedState(row);
-        this.decodedCount = decodeChunkBody(chunk.body, this.state, this.decoded, this.decodeRange?.fromRef, this.decodeRange?.toRef);
+        this.decodedCount = decodeChunkBody(body, this.state, this.decoded, this.decodeRange?.fromRef, this.decodeRange?.toRef);
         this.stateChunk = row.id;
       } catch (error) {
         this.skipCorruptSegment(row, error);
@@ -248,22 +249,27 @@ export class SqliteWalConsumer implements WalConsumer {
     }
   }
 
-  /** The first chunk at or after chunk id `position`, inflated, from the span's cache or the WAL; undefined when none is committed. */
-  private inflatedAt(position: number): InflatedChunk | undefined {
+  /**
+   * The first chunk at or after chunk id `position`: inflated (`body`) from the span's cache, or
+   * deflated (`data`) as the WAL stores it; undefined when none is committed.
+   */
+  private chunkAt(position: number): InflatedChunk | { row: Omit<ChunkRow, 'data'>; data: Buffer } | undefined {
     const cached = this.spanBodies.find(position, (segment) => this.host.segmentBounds(segment) !== undefined);
     if (cached !== undefined) return cached;
     const stored = this.host.past.firstChunk({ chunk: position, offset: 0 });
     if (stored === undefined) return undefined;
     const { data, ...row } = stored;
-    let body: Buffer;
-    try {
-      body = inflateChunk(data);
-    } catch (error) {
-      this.skipCorruptSegment(row, error);
-      return this.inflatedAt(this.readPos.chunk);
-    }
+    return { row, data };
+  }
+
+  /**
+   * Inflates the stored `data` of chunk `row`, read at chunk id `position`, keeping the body for
+   * the span being read; throws on corrupt data.
+   */
+  private inflated(position: number, row: Omit<ChunkRow, 'data'>, data: Buffer): Buffer {
+    const body = inflateChunk(data);
     if (this.keepingSpan) this.spanBodies.add(position, row, body);
-    return { row, body };
+    return body;
   }
 
   /** Brings the series state to just before chunk `row`, replaying its segment when needed. */
