@@ -1,5 +1,6 @@
 import type { Clock } from '../lib/clock.js';
 import { createThrottle, throttledWarn, type Logger } from '../lib/log.js';
+import { repeat } from '../lib/repeat.js';
 import type { WalAppender } from '../wal/wal.js';
 import type { InputStatus, PollingInput } from './input.js';
 
@@ -13,15 +14,16 @@ export interface Poller {
 }
 
 /**
- * Polls each input every `intervalMs`, first at once. A round still running when the next is due
- * is not overlapped: that tick is skipped (a slow exporter must not pile up requests).
+ * Polls each input every `intervalMs`, first at once, on fixed times from the start (repeat.ts),
+ * so rounds keep their phase to the group commit. A round still running when the next is due is
+ * not overlapped: that tick is skipped (a slow exporter must not pile up requests).
  */
 export function createPoller(entries: ReadonlyArray<{ input: PollingInput; intervalMs: number }>, appender: WalAppender, clock: Clock, log: Logger): Poller {
   const throttle = createThrottle(60_000, clock.now);
   const states = entries.map(({ input, intervalMs }) => ({
     input,
     intervalMs,
-    timer: undefined as NodeJS.Timeout | undefined,
+    stopTimer: () => {},
     running: null as Promise<void> | null,
     status: { name: input.name, up: false, lastSuccessMs: null, lastError: null } as InputStatus,
   }));
@@ -48,11 +50,11 @@ export function createPoller(entries: ReadonlyArray<{ input: PollingInput; inter
     start() {
       for (const state of states) {
         tick(state);
-        state.timer = setInterval(() => tick(state), state.intervalMs);
+        state.stopTimer = repeat(state.intervalMs, () => tick(state));
       }
     },
     async stop() {
-      for (const state of states) clearInterval(state.timer);
+      for (const state of states) state.stopTimer();
       await Promise.all(states.map((s) => s.running));
     },
     status: () => states.map((s) => ({ ...s.status })),
