@@ -1,6 +1,6 @@
 /**
  * An endpoint's own stream as its sender measures it, round by round: the wire bytes a second the
- * link must carry (whether rounds may go out at every commit: sender.ts `bytesAreCheap`) and the
+ * link must carry (whether rounds may go out every other commit: sender.ts `bytesAreCheap`) and the
  * samples a second arriving while caught up (the pace's yardstick and the size of paced requests).
  * Both are moving averages that weigh the newest round by a fifth.
  *
