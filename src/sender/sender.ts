@@ -9,9 +9,10 @@
  * holds across rounds because rounds do not overlap. An idle sender is woken by the next commit.
  * While bytes are cheap (not OUTPOST_UPLINK_METERED, link and byte cap with room to spare: see
  * `bytesAreCheap`) a round goes out at every other commit (EAGER_COMMITS), so a sample waits one
- * or two commit intervals and a request carries two samples a series. Otherwise samples gather up to OUTPOST_QUEUE_BATCH_SEND_DEADLINE (or a span's worth), so a
- * steady stream sends several samples of a series per request (labels once per request: the main
- * saving on the wire). A backlog goes at once either way.
+ * or two commit intervals and a request carries two samples a series. Otherwise samples gather up
+ * to OUTPOST_QUEUE_BATCH_SEND_DEADLINE (or a span's worth), so a steady stream sends several
+ * samples of a series per request (labels once per request: the main saving on the wire). A
+ * backlog goes at once either way.
  *
  * Catch-up. While bytes are not cheap and more than a window waits, a round sends a span of up to
  * SPAN_WINDOWS windows instead of one (catch-up.ts): one pass per range of series, each pass a

@@ -17,7 +17,7 @@
  *
  * The body is Snappy block-compressed (both specs forbid the framed format) by snappy-encoder.ts:
  * at its fast effort, or where bytes count more than CPU at its dense one, which finds more
- * matches for fewer wire bytes in about twice the time.
+ * matches for fewer wire bytes in 1.5–3× the time.
  */
 import type { MetricMetadata } from '../../../model/metadata.js';
 import { encodeV1, encodeV1Metadata, encodeV2 } from './rw-messages.js';

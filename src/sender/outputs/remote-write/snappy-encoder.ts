@@ -52,9 +52,17 @@ let scratch = new Uint8Array(0);
 /** Bigger outputs get a buffer of their own, so one odd huge body does not pin megabytes. */
 const SCRATCH_MAX = 1 << 20;
 
-function hashAt(input: Uint8Array, at: number, shift: number): number {
-  const key = input[at]! | (input[at + 1]! << 8) | (input[at + 2]! << 16) | (input[at + 3]! << 24);
+/** The 4 bytes at `at` as one 32-bit integer: equal integers, equal bytes. */
+function load32(input: Uint8Array, at: number): number {
+  return input[at]! | (input[at + 1]! << 8) | (input[at + 2]! << 16) | (input[at + 3]! << 24);
+}
+
+function hashOf(key: number, shift: number): number {
   return Math.imul(key, 0x1e35a7bd) >>> shift;
+}
+
+function hashAt(input: Uint8Array, at: number, shift: number): number {
+  return hashOf(load32(input, at), shift);
 }
 
 /** Puts positions [from, to) into the hash chains. */
@@ -238,12 +246,11 @@ function compressFast(input: Uint8Array, out: Uint8Array, op: number, shift: num
   let at = 0;
   let misses = 32;
   while (at <= lastStart) {
-    const key = input[at]! | (input[at + 1]! << 8) | (input[at + 2]! << 16) | (input[at + 3]! << 24);
-    const h = Math.imul(key, 0x1e35a7bd) >>> shift;
+    const key = load32(input, at);
+    const h = hashOf(key, shift);
     const candidate = newest[h]! - 1;
     newest[h] = at + 1;
-    if (candidate < 0 || at - candidate >= WINDOW
-      || (input[candidate]! | (input[candidate + 1]! << 8) | (input[candidate + 2]! << 16) | (input[candidate + 3]! << 24)) !== key) {
+    if (candidate < 0 || at - candidate >= WINDOW || load32(input, candidate) !== key) {
       at += misses++ >>> 5;
       continue;
     }
