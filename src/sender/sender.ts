@@ -12,7 +12,8 @@
  * or two commit intervals and a request carries two samples a series. Otherwise samples gather up
  * to OUTPOST_QUEUE_BATCH_SEND_DEADLINE (or a span's worth), so a steady stream sends several
  * samples of a series per request (labels once per request: the main saving on the wire). A
- * backlog goes at once either way.
+ * backlog goes at once either way, and so does what came in during a round that took longer than
+ * the deadline: it has waited since the round started.
  *
  * Catch-up. While bytes are not cheap and more than a window waits, a round sends a span of up to
  * SPAN_WINDOWS windows instead of one (catch-up.ts): one pass per range of series, each pass a
@@ -280,11 +281,15 @@ export function startSender(options: SenderOptions): Sender {
     const { end, count } = batchRead;
     consumer.ack(end);
     if (sent.filtered > 0) counters.filtered(sent.filtered);
-    waitingSince = null;
     looksWaited = 0;
     stream.roundSent(sent.bytes);
     const elapsed = Math.max(1, clock.now() - started);
     const pending = consumer.backlog().samples;
+    // What the round left has waited since it started (it came in meanwhile) or, when the round did
+    // not take all that waited, since before: a catch-up span of many seconds is followed at once
+    // by the next, not by a gathering up to the deadline while the link idles.
+    if (pending === 0) waitingSince = null;
+    else if (count >= backlog.samples) waitingSince = started;
     stream.roundEnded(count, pending);
     if (pending === 0) pace.caughtUp();
     concurrency.roundSucceeded(count, elapsed, pending, pending > 0 ? 0 : count / Math.max(1, queue.batchSendDeadlineMs / 1000));

@@ -118,6 +118,40 @@ describe('sender catch-up', () => {
     assert.ok(runs.length > 0 && Math.min(...runs) >= 18, `samples per series per request: ${runs.join(' ')}`);
   });
 
+  it('keeps the link busy from one catch-up span to the next: no request waits for the batch deadline while samples older than it wait', async (t) => {
+    const deadlineMs = 5_000;
+    const { time, wal } = backlog(t, 1_000);
+    // A slow link: every request takes a second, so a span of passes takes many seconds.
+    const requests: Array<{ start: number; end: number; oldestWaiting: number }> = [];
+    const slow: Transport = {
+      url: 'http://receiver.invalid/api/v1/write',
+      async send() {
+        const start = time.clock.now();
+        const oldestWaiting = wal.consumer('c').backlog().oldestTimestampMs!;
+        await time.sleep(1_000);
+        requests.push({ start, end: time.clock.now(), oldestWaiting });
+        return { kind: 'ok', status: 204, durationMs: 1_000 };
+      },
+      close() {},
+    };
+    const { stop } = startTestSender(wal, slow, time, { capacity: CAPACITY, batchSendDeadlineMs: deadlineMs, metered: true });
+    t.after(stop);
+    // The scrapes go on while the backlog drains.
+    for (let s = 0; s < 60; s++) {
+      for (let i = 0; i < SERIES; i++) wal.append(wal.seriesRef(seriesLabels(i)), time.clock.now(), s);
+      wal.commit();
+      await time.advance(1_000);
+    }
+    assert.ok(requests.length > 20, `${requests.length} requests`);
+    for (let i = 1; i < requests.length; i++) {
+      const { start, oldestWaiting } = requests[i]!;
+      // A sample of the steady stream waits the deadline and up to a scrape more; the backlog's, far longer.
+      if (start - oldestWaiting <= deadlineMs + 1_000) continue;
+      const idle = start - requests[i - 1]!.end;
+      assert.ok(idle <= 100, `the link idled ${idle} ms before request ${i} while a sample ${start - oldestWaiting} ms old waited`);
+    }
+  });
+
   it('drains an old backlog in rounds of a window while bytes are cheap (no metered uplink, the link far faster than the stream)', async (t) => {
     const { time, start, wal, transport } = backlog(t, 60_000);
     const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 5_000 });
