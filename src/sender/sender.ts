@@ -17,9 +17,10 @@
  *
  * Catch-up. While bytes are not cheap and more than a window waits, a round sends a span of up to
  * SPAN_WINDOWS windows instead of one (catch-up.ts): one pass per range of series, each pass a
- * window at most, grouped and split over the shards like a window, the span acked after its last
- * pass. A request then carries every sample of its series in the span, tens after an outage,
- * instead of the few a window holds. A span that fails goes again as ordinary rounds.
+ * window at most, grouped and split over the shards like a window and counted like one by the
+ * shard count (concurrency.ts), the span acked after its last pass. A request then carries every
+ * sample of its series in the span, tens after an outage, instead of the few a window holds. A
+ * span that fails goes again as ordinary rounds.
  *
  * A round that throws (an encoding error, a broken invariant) is rewound: every shard of it is
  * stopped and awaited before the cursor moves back, so no shard of a failed round overlaps the
@@ -265,13 +266,19 @@ export function startSender(options: SenderOptions): Sender {
     } else {
       batchRead = { start, end: span.end, count: span.samples };
       sent = { delivered: true, bytes: 0, filtered: 0 };
+      let passed = 0;
       for (const [fromRef, toRef] of refRanges(span.counts, window)) {
         consumer.rewind();
         const pass = consumer.readRefs(window, fromRef, toRef, span.end);
         if (pass === null) continue;
+        const passStarted = clock.now();
         const passSent = await sendBatch(pass, !cheap);
         sent = { delivered: passSent.delivered, bytes: sent.bytes + passSent.bytes, filtered: sent.filtered + passSent.filtered };
         if (!sent.delivered) break;
+        // Each pass tells the shard count what a window round would: a span of many seconds
+        // would otherwise run its every pass on the shards it started with.
+        passed += pass.count;
+        batchSent(pass.count, passStarted, consumer.backlog().samples - passed);
       }
     }
     if (!sent.delivered) {
@@ -283,7 +290,6 @@ export function startSender(options: SenderOptions): Sender {
     if (sent.filtered > 0) counters.filtered(sent.filtered);
     looksWaited = 0;
     stream.roundSent(sent.bytes);
-    const elapsed = Math.max(1, clock.now() - started);
     const pending = consumer.backlog().samples;
     // What the round left has waited since it started (it came in meanwhile) or, when the round did
     // not take all that waited, since before: a catch-up span of many seconds is followed at once
@@ -292,8 +298,14 @@ export function startSender(options: SenderOptions): Sender {
     else if (count >= backlog.samples) waitingSince = started;
     stream.roundEnded(count, pending);
     if (pending === 0) pace.caughtUp();
-    concurrency.roundSucceeded(count, elapsed, pending, pending > 0 ? 0 : count / Math.max(1, queue.batchSendDeadlineMs / 1000));
+    if (span === null) batchSent(count, started, pending);
     return pending > 0;
+  }
+
+  /** A window or a span's pass of `samples`, sent since `since`, left `pending` samples to send. */
+  function batchSent(samples: number, since: number, pending: number): void {
+    const incoming = pending > 0 ? 0 : samples / Math.max(1, queue.batchSendDeadlineMs / 1000);
+    concurrency.roundSucceeded(samples, Math.max(1, clock.now() - since), pending, incoming);
   }
 
   /**

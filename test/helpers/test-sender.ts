@@ -24,7 +24,10 @@ export interface CountedSender {
 
 /** Settings a test may change; the defaults send at once with short backoffs. */
 export interface TestSenderOptions {
+  /** The shards the sender starts with; default 1. */
   shards?: number;
+  /** The most the sender may grow to (OUTPOST_QUEUE_MAX_SHARDS); default `shards`. */
+  maxShards?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
   protocol?: RemoteWriteProtocol;
@@ -52,6 +55,7 @@ export interface TestSenderOptions {
 export function startTestSender(wal: Wal, transport: Transport, time: FakeTime, options: TestSenderOptions = {}): { sender: Sender; counted: CountedSender; stop: () => Promise<void> } {
   const counted: CountedSender = { sent: 0, rejected: {}, roundFailures: 0, filtered: 0 };
   const shards = options.shards ?? 1;
+  const maxShards = options.maxShards ?? shards;
   const sender = startSender({
     url: transport.url,
     output: checkedBefore(createOutput(options.protocol ?? '1.0', 'test', silentLogger), options.beforeEncode),
@@ -60,9 +64,9 @@ export function startTestSender(wal: Wal, transport: Transport, time: FakeTime, 
     transport,
     limiter: createRateLimiter(0),
     bandwidth: createBandwidthEstimator(),
-    concurrency: createConcurrency({ minShards: shards, maxShards: shards }),
+    concurrency: createConcurrency({ minShards: shards, maxShards }),
     queue: {
-      capacity: options.capacity ?? 1000, maxShards: shards, maxSamplesPerSend: options.maxSamplesPerSend ?? 1000, batchSendDeadlineMs: options.batchSendDeadlineMs ?? 0,
+      capacity: options.capacity ?? 1000, maxShards, maxSamplesPerSend: options.maxSamplesPerSend ?? 1000, batchSendDeadlineMs: options.batchSendDeadlineMs ?? 0,
       minBackoffMs: options.minBackoffMs ?? 10, maxBackoffMs: options.maxBackoffMs ?? 40,
     },
     counters: {

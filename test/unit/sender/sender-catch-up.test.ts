@@ -152,6 +152,29 @@ describe('sender catch-up', () => {
     }
   });
 
+  it('adds shards between the passes of a catch-up span, not only once the span is acked', async (t) => {
+    const { time, wal } = backlog(t, 60_000);
+    const cursor = JSON.stringify(wal.consumer('c').acked());
+    // A slow link that carries parallel requests: each takes three seconds.
+    let inFlight = 0;
+    const parallelBeforeAck: number[] = [];
+    const slow: Transport = {
+      url: 'http://receiver.invalid/api/v1/write',
+      async send() {
+        inFlight++;
+        if (JSON.stringify(wal.consumer('c').acked()) === cursor) parallelBeforeAck.push(inFlight);
+        await time.sleep(3_000);
+        inFlight--;
+        return { kind: 'ok', status: 204, durationMs: 3_000 };
+      },
+      close() {},
+    };
+    const { stop } = startTestSender(wal, slow, time, { capacity: CAPACITY, shards: 1, maxShards: 4, batchSendDeadlineMs: 5_000, metered: true });
+    t.after(stop);
+    assert.equal(await drained(wal, time, 120_000), 0);
+    assert.ok(Math.max(...parallelBeforeAck) >= 2, `requests in flight at once during the first span: ${parallelBeforeAck.join(' ')}`);
+  });
+
   it('drains an old backlog in rounds of a window while bytes are cheap (no metered uplink, the link far faster than the stream)', async (t) => {
     const { time, start, wal, transport } = backlog(t, 60_000);
     const { stop } = startTestSender(wal, transport, time, { capacity: CAPACITY, batchSendDeadlineMs: 5_000 });
