@@ -32,6 +32,20 @@ function recordingTransport(failFrom = Infinity): Transport & { requests: Array<
   };
 }
 
+/** A link on which every request takes `ms` of `time`: `started` runs as a request starts, and what it returns as the request ends. */
+function slowLink(time: FakeTime, ms: number, started: () => () => void): Transport {
+  return {
+    url: 'http://receiver.invalid/api/v1/write',
+    async send() {
+      const ended = started();
+      await time.sleep(ms);
+      ended();
+      return { kind: 'ok', status: 204, durationMs: ms };
+    },
+    close() {},
+  };
+}
+
 /** The timestamps of SECONDS one-second scrapes, the newest `ageMs` before `nowMs`. */
 function scrapeTimes(nowMs: number, ageMs = 60_000): number[] {
   return Array.from({ length: SECONDS }, (_, s) => nowMs - ageMs - (SECONDS - 1 - s) * 1000);
@@ -121,19 +135,13 @@ describe('sender catch-up', () => {
   it('keeps the link busy from one catch-up span to the next: no request waits for the batch deadline while samples older than it wait', async (t) => {
     const deadlineMs = 5_000;
     const { time, wal } = backlog(t, 1_000);
-    // A slow link: every request takes a second, so a span of passes takes many seconds.
+    // Every request takes a second, so a span of passes takes many seconds.
     const requests: Array<{ start: number; end: number; oldestWaiting: number }> = [];
-    const slow: Transport = {
-      url: 'http://receiver.invalid/api/v1/write',
-      async send() {
-        const start = time.clock.now();
-        const oldestWaiting = wal.consumer('c').backlog().oldestTimestampMs!;
-        await time.sleep(1_000);
-        requests.push({ start, end: time.clock.now(), oldestWaiting });
-        return { kind: 'ok', status: 204, durationMs: 1_000 };
-      },
-      close() {},
-    };
+    const slow = slowLink(time, 1_000, () => {
+      const start = time.clock.now();
+      const oldestWaiting = wal.consumer('c').backlog().oldestTimestampMs!;
+      return () => requests.push({ start, end: time.clock.now(), oldestWaiting });
+    });
     const { stop } = startTestSender(wal, slow, time, { capacity: CAPACITY, batchSendDeadlineMs: deadlineMs, metered: true });
     t.after(stop);
     // The scrapes go on while the backlog drains.
@@ -155,20 +163,14 @@ describe('sender catch-up', () => {
   it('adds shards between the passes of a catch-up span, not only once the span is acked', async (t) => {
     const { time, wal } = backlog(t, 60_000);
     const cursor = JSON.stringify(wal.consumer('c').acked());
-    // A slow link that carries parallel requests: each takes three seconds.
+    // Every request takes three seconds, however many are in flight.
     let inFlight = 0;
     const parallelBeforeAck: number[] = [];
-    const slow: Transport = {
-      url: 'http://receiver.invalid/api/v1/write',
-      async send() {
-        inFlight++;
-        if (JSON.stringify(wal.consumer('c').acked()) === cursor) parallelBeforeAck.push(inFlight);
-        await time.sleep(3_000);
-        inFlight--;
-        return { kind: 'ok', status: 204, durationMs: 3_000 };
-      },
-      close() {},
-    };
+    const slow = slowLink(time, 3_000, () => {
+      inFlight++;
+      if (JSON.stringify(wal.consumer('c').acked()) === cursor) parallelBeforeAck.push(inFlight);
+      return () => inFlight--;
+    });
     const { stop } = startTestSender(wal, slow, time, { capacity: CAPACITY, shards: 1, maxShards: 4, batchSendDeadlineMs: 5_000, metered: true });
     t.after(stop);
     assert.equal(await drained(wal, time, 120_000), 0);
