@@ -7,7 +7,7 @@ import { fakeTime, type FakeTime } from '../../helpers/fake-time.js';
 import { decodeRemoteWrite } from '../../helpers/remote-write-schema.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { drained, startTestSender } from '../../helpers/test-sender.js';
-import { openTestWal, seriesLabels } from '../../helpers/wal-fixture.js';
+import { appendRound, openTestWal } from '../../helpers/wal-fixture.js';
 
 const SERIES = 50;
 const SECONDS = 100;
@@ -32,7 +32,10 @@ function recordingTransport(failFrom = Infinity): Transport & { requests: Array<
   };
 }
 
-/** A link on which every request takes `ms` of `time`: `started` runs as a request starts, and what it returns as the request ends. */
+/**
+ * A link on which every request takes `ms` of `time`: `started` runs as a request starts, and
+ * what it returns as the request ends.
+ */
 function slowLink(time: FakeTime, ms: number, started: () => () => void): Transport {
   return {
     url: 'http://receiver.invalid/api/v1/write',
@@ -63,8 +66,7 @@ function backlog(t: TestContext, ageMs: number): { time: FakeTime; start: number
   const wal = openTestWal(dir.path, { consumers: ['c'] });
   t.after(() => wal.close());
   for (const [s, ts] of scrapeTimes(start, ageMs).entries()) {
-    for (let i = 0; i < SERIES; i++) wal.append(wal.seriesRef(seriesLabels(i)), ts, s);
-    wal.commit();
+    appendRound(wal, SERIES, ts, () => s);
   }
   return { time, start, wal, transport: recordingTransport() };
 }
@@ -124,8 +126,7 @@ describe('sender catch-up', () => {
     t.after(stop);
     // 30 one-second scrapes, sent as they come: a window holds 5 of them, the deadline 20.
     for (let s = 0; s < 30; s++) {
-      for (let i = 0; i < SERIES; i++) wal.append(wal.seriesRef(seriesLabels(i)), time.clock.now(), s);
-      wal.commit();
+      appendRound(wal, SERIES, time.clock.now(), () => s);
       await time.advance(1_000);
     }
     const runs = transport.requests.slice(0, 3).flatMap((r) => [...r.values()].map((ts) => ts.length));
@@ -146,8 +147,7 @@ describe('sender catch-up', () => {
     t.after(stop);
     // The scrapes go on while the backlog drains.
     for (let s = 0; s < 60; s++) {
-      for (let i = 0; i < SERIES; i++) wal.append(wal.seriesRef(seriesLabels(i)), time.clock.now(), s);
-      wal.commit();
+      appendRound(wal, SERIES, time.clock.now(), () => s);
       await time.advance(1_000);
     }
     assert.ok(requests.length > 20, `${requests.length} requests`);
