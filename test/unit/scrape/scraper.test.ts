@@ -174,6 +174,8 @@ describe('scrape input', () => {
     ['a slow body past the timeout', () => { handler = (_q, res) => res.write('a 1\n'); }, { timeoutMs: 150 }, /timeout of 150 ms/],
     ['a body over the limit', () => serve('a 1\n'.repeat(1000)), { maxBodyBytes: 1000 }, /larger than the limit of 1000 bytes/],
     ['a gzip body that unpacks over the limit', () => serve(gzipSync('a 1\n'.repeat(100_000)), { 'Content-Encoding': 'gzip' }), { maxBodyBytes: 10_000 }, /larger than the limit/],
+    ['a connection cut mid-body', () => { handler = (_q, res) => { res.writeHead(200, { 'Content-Length': '1000' }); res.write('a 1\n', () => res.destroy()); }; }, {}, /aborted|closed/],
+    ['a connection cut mid-gzip-body', () => { handler = (_q, res) => { res.writeHead(200, { 'Content-Encoding': 'gzip' }); res.write(gzipSync('a 1\n'.repeat(1000)).subarray(0, 40), () => res.destroy()); }; }, {}, /aborted|closed/],
     ['a corrupt gzip body', () => serve(Buffer.from('not gzip at all'), { 'Content-Encoding': 'gzip' }), {}, /failed/],
     ['an unsupported encoding', () => serve('a 1\n', { 'Content-Encoding': 'br' }), {}, /unsupported Content-Encoding "br"/],
     ['a 503 answer', () => serve('down for maintenance', {}, 503), {}, /HTTP status 503 Service Unavailable/],
