@@ -1,5 +1,6 @@
 import { get as httpGet, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { get as httpsGet } from 'node:https';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 /** Limits of one body fetch. */
@@ -22,6 +23,7 @@ export interface FetchLimits {
 export function fetchBody(url: URL, headers: OutgoingHttpHeaders, limits: FetchLimits): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let settled = false;
+    let body: Readable | undefined;
     const request = (url.protocol === 'https:' ? httpsGet : httpGet)(url, { headers });
     // `drop` closes the connection; an answer that is only refused (a status, an encoding) is
     // drained instead, so that its keep-alive connection serves the next scrape.
@@ -29,7 +31,10 @@ export function fetchBody(url: URL, headers: OutgoingHttpHeaders, limits: FetchL
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (drop) request.destroy();
+      if (drop) {
+        request.destroy();
+        body?.destroy();
+      }
       reject(error);
     };
     const timer = setTimeout(() => fail(new Error(`no complete answer within the timeout of ${limits.timeoutMs} ms`)), limits.timeoutMs);
@@ -48,27 +53,22 @@ export function fetchBody(url: URL, headers: OutgoingHttpHeaders, limits: FetchL
         fail(new Error(`server sent unsupported Content-Encoding ${JSON.stringify(encoding)}; only gzip was asked for`), false);
         return;
       }
-      const body = encoding === 'identity' ? response : response.pipe(createGunzip());
+      const source = encoding === 'identity' ? response : response.pipe(createGunzip());
+      body = source;
       const chunks: Buffer[] = [];
       let size = 0;
-      body.on('data', (chunk: Buffer) => {
+      source.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > limits.maxBodyBytes) {
-          fail(new Error(`body is larger than the limit of ${limits.maxBodyBytes} bytes`));
-          body.destroy();
-          return;
-        }
-        chunks.push(chunk);
+        if (size > limits.maxBodyBytes) fail(new Error(`body is larger than the limit of ${limits.maxBodyBytes} bytes`));
+        else chunks.push(chunk);
       });
-      body.on('error', (error) => fail(error));
-      body.once('end', () => {
+      source.on('error', (error) => fail(error));
+      source.once('end', () => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         resolve(Buffer.concat(chunks, size));
       });
-      // A connection cut mid-body without an error event of its own still ends the fetch.
-      body.once('close', () => fail(new Error('connection closed before the end of the body')));
     });
   });
 }
