@@ -25,12 +25,17 @@ export function fetchBody(url: URL, headers: OutgoingHttpHeaders, limits: FetchL
     let settled = false;
     let body: Readable | undefined;
     const request = (url.protocol === 'https:' ? httpsGet : httpGet)(url, { headers });
+    /** Marks the fetch as answered; false when it already was (the timer or an error came first). */
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      return true;
+    };
     // `drop` closes the connection; an answer that is only refused (a status, an encoding) is
     // drained instead, so that its keep-alive connection serves the next scrape.
     const fail = (error: Error, drop = true): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
+      if (!settle()) return;
       if (drop) {
         request.destroy();
         body?.destroy();
@@ -38,9 +43,9 @@ export function fetchBody(url: URL, headers: OutgoingHttpHeaders, limits: FetchL
       reject(error);
     };
     const timer = setTimeout(() => fail(new Error(`no complete answer within the timeout of ${limits.timeoutMs} ms`)), limits.timeoutMs);
-    request.on('error', (error) => fail(error));
+    request.on('error', fail);
     request.once('response', (response: IncomingMessage) => {
-      response.on('error', (error) => fail(error));
+      response.on('error', fail);
       const status = response.statusCode ?? 0;
       if (status < 200 || status > 299) {
         response.resume();
@@ -53,7 +58,8 @@ export function fetchBody(url: URL, headers: OutgoingHttpHeaders, limits: FetchL
         fail(new Error(`server sent unsupported Content-Encoding ${JSON.stringify(encoding)}; only gzip was asked for`), false);
         return;
       }
-      const source = encoding === 'identity' ? response : response.pipe(createGunzip());
+      // pipe() does not pass the response's errors on: the gunzip stage gets its own listener.
+      const source = encoding === 'identity' ? response : response.pipe(createGunzip().on('error', fail));
       body = source;
       const chunks: Buffer[] = [];
       let size = 0;
@@ -62,12 +68,8 @@ export function fetchBody(url: URL, headers: OutgoingHttpHeaders, limits: FetchL
         if (size > limits.maxBodyBytes) fail(new Error(`body is larger than the limit of ${limits.maxBodyBytes} bytes`));
         else chunks.push(chunk);
       });
-      source.on('error', (error) => fail(error));
       source.once('end', () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(Buffer.concat(chunks, size));
+        if (settle()) resolve(Buffer.concat(chunks, size));
       });
     });
   });
